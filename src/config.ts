@@ -1,0 +1,84 @@
+// Configuration comes from the environment and is validated once, at start-up.
+// A bad setting stops the process with a message that names the variable and what it expects.
+
+export interface Config {
+  port: number;
+  /** Unset: the app starts an embedded PostgreSQL under .data/postgres. */
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  stripeSecretKey: string | null;
+  stripeWebhookSecret: string | null;
+  smtpUrl: string | null;
+  /** GraphiQL and friendlier errors; never in production. */
+  development: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | null {
+  const value = env[name]?.trim();
+  return value ? value : null;
+}
+
+function checkUrl(problems: string[], name: string, value: string | null, protocols: string[]): void {
+  if (value === null) return;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`${name} is not a URL (expected ${protocols.map((p) => `${p}//...`).join(' or ')})`);
+    return;
+  }
+  if (!protocols.includes(url.protocol)) {
+    problems.push(`${name} must start with ${protocols.join(' or ')} (got ${url.protocol})`);
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+
+  let port = 4000;
+  const rawPort = optional(env, 'PORT');
+  if (rawPort !== null) {
+    if (!/^\d+$/.test(rawPort) || Number(rawPort) < 0 || Number(rawPort) > 65535) {
+      problems.push(`PORT must be an integer from 0 to 65535 (got "${rawPort}")`);
+    } else {
+      port = Number(rawPort);
+    }
+  }
+
+  const databaseUrl = optional(env, 'DATABASE_URL');
+  checkUrl(problems, 'DATABASE_URL', databaseUrl, ['postgresql:', 'postgres:']);
+  const redisUrl = optional(env, 'REDIS_URL');
+  checkUrl(problems, 'REDIS_URL', redisUrl, ['redis:', 'rediss:']);
+  const smtpUrl = optional(env, 'SMTP_URL');
+  checkUrl(problems, 'SMTP_URL', smtpUrl, ['smtp:', 'smtps:']);
+
+  const stripeSecretKey = optional(env, 'STRIPE_SECRET_KEY');
+  if (stripeSecretKey !== null && !/^(sk|rk)_(test|live)_[A-Za-z0-9_]+$/.test(stripeSecretKey)) {
+    problems.push('STRIPE_SECRET_KEY must look like sk_test_... or sk_live_... (a Stripe secret or restricted key)');
+  }
+  const stripeWebhookSecret = optional(env, 'STRIPE_WEBHOOK_SECRET');
+  if (stripeWebhookSecret !== null && !stripeWebhookSecret.startsWith('whsec_')) {
+    problems.push('STRIPE_WEBHOOK_SECRET must start with whsec_ (the signing secret of your Stripe webhook endpoint)');
+  }
+  if (stripeWebhookSecret !== null && stripeSecretKey === null) {
+    problems.push('STRIPE_WEBHOOK_SECRET is set but STRIPE_SECRET_KEY is not: set both to use Stripe, or neither for the sandbox');
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port,
+    databaseUrl,
+    redisUrl,
+    stripeSecretKey,
+    stripeWebhookSecret,
+    smtpUrl,
+    development: env.NODE_ENV === 'development',
+  };
+}

@@ -1,0 +1,49 @@
+// What every use case gets: the database, the clock, and who is calling.
+import type { PrismaClient } from '../generated/prisma/client.js';
+
+export type Db = PrismaClient;
+/** The client handed to callbacks of db.$transaction. */
+export type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** The authenticated caller: an API key of one merchant in one mode. */
+export interface Principal {
+  merchantId: string;
+  livemode: boolean;
+  apiKeyId: string;
+  apiKeyPrefix: string;
+}
+
+export type ActorType = 'API_KEY' | 'CUSTOMER' | 'WEBHOOK' | 'SYSTEM';
+
+export interface Actor {
+  type: ActorType;
+  id: string | null;
+  name: string | null;
+}
+
+export function actorOf(principal: Principal): Actor {
+  return { type: 'API_KEY', id: principal.apiKeyId, name: principal.apiKeyPrefix };
+}
+
+export interface Deps {
+  db: Db;
+  clock: Clock;
+}
+
+/** A use case runs for one merchant and mode, on behalf of one actor. */
+export interface Scope {
+  deps: Deps;
+  merchantId: string;
+  livemode: boolean;
+  actor: Actor;
+}
+
+export function scopeOf(deps: Deps, principal: Principal): Scope {
+  return { deps, merchantId: principal.merchantId, livemode: principal.livemode, actor: actorOf(principal) };
+}

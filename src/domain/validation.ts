@@ -1,0 +1,130 @@
+// Input rules shared by the use cases. Each check returns userErrors with `field` set; none throws.
+import { isCurrency } from '../pricing/currency.js';
+import { type UserError, userError } from './errors.js';
+
+export type Path = (string | number)[];
+
+export const LIMITS = {
+  quantityMax: 100_000,
+  unitPriceMax: 1_000_000_000_000n,
+  lineItemsMax: 500,
+  nameMax: 500,
+  skuMax: 255,
+  taxCategoryMax: 64,
+  metadataKeysMax: 50,
+  metadataBytesMax: 16_384,
+  emailMax: 320,
+  customerIdMax: 255,
+} as const;
+
+export function checkString(errors: UserError[], value: string | null | undefined, path: Path, label: string, min: number, max: number): void {
+  if (value === null || value === undefined) return;
+  if (value.trim().length < min || value.length > max) {
+    errors.push(userError('INVALID_INPUT', `${label} must be ${min} to ${max} characters (got ${value.length}).`, path));
+  }
+}
+
+export function checkEmail(errors: UserError[], value: string | null | undefined, path: Path): void {
+  if (value === null || value === undefined) return;
+  if (value.length > LIMITS.emailMax || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) {
+    errors.push(userError('INVALID_INPUT', `"${value}" is not an email address (expected name@example.com).`, path));
+  }
+}
+
+export function checkCurrency(errors: UserError[], value: string, path: Path): boolean {
+  if (!isCurrency(value)) {
+    errors.push(
+      userError('INVALID_INPUT', `"${value}" is not an ISO 4217 currency code. Use an upper-case code such as "USD", "EUR" or "JPY".`, path),
+    );
+    return false;
+  }
+  return true;
+}
+
+export function checkMetadata(errors: UserError[], value: unknown, path: Path): void {
+  if (value === null || value === undefined) return;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    errors.push(userError('INVALID_INPUT', 'metadata must be a JSON object of your own keys, e.g. {"sku_vendor": "acme"}.', path));
+    return;
+  }
+  const keys = Object.keys(value);
+  const bytes = Buffer.byteLength(JSON.stringify(value));
+  if (keys.length > LIMITS.metadataKeysMax || bytes > LIMITS.metadataBytesMax) {
+    errors.push(
+      userError(
+        'INVALID_INPUT',
+        `metadata may hold at most ${LIMITS.metadataKeysMax} keys and ${LIMITS.metadataBytesMax} bytes (got ${keys.length} keys, ${bytes} bytes).`,
+        path,
+      ),
+    );
+  }
+}
+
+export interface AddressInput {
+  line1?: string | null;
+  line2?: string | null;
+  city?: string | null;
+  region?: string | null;
+  postalCode?: string | null;
+  country: string;
+}
+
+export interface Address {
+  line1: string | null;
+  line2: string | null;
+  city: string | null;
+  region: string | null;
+  postalCode: string | null;
+  country: string;
+}
+
+const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+
+/** ISO 3166-1 alpha-2: two upper-case letters that name a real country or territory. */
+export function isCountryCode(code: string): boolean {
+  if (!/^[A-Z]{2}$/.test(code)) return false;
+  const name = regionNames.of(code);
+  return name !== undefined && name !== code && name !== 'Unknown Region';
+}
+
+/** ISO 3166-2 subdivision part (without the country), e.g. "CA", "BY", "ON", "75C". */
+export function isSubdivisionCode(code: string): boolean {
+  return /^[A-Z0-9]{1,3}$/.test(code);
+}
+
+/** "US" or "US-CA": an ISO 3166-1 country, optionally with an ISO 3166-2 subdivision. */
+export function isJurisdictionCode(code: string): boolean {
+  const [country, region, ...rest] = code.split('-');
+  if (rest.length > 0 || !country || !isCountryCode(country)) return false;
+  return region === undefined || isSubdivisionCode(region);
+}
+
+export function normalizeAddress(errors: UserError[], input: AddressInput, path: Path): Address | null {
+  const before = errors.length;
+  const country = input.country?.trim().toUpperCase() ?? '';
+  if (!isCountryCode(country)) {
+    errors.push(userError('INVALID_INPUT', `country must be an ISO 3166-1 alpha-2 code such as "US" or "DE" (got "${input.country}").`, [...path, 'country']));
+  }
+  let region = input.region?.trim().toUpperCase() || null;
+  if (region !== null && region.startsWith(`${country}-`)) region = region.slice(country.length + 1);
+  if (region !== null && !isSubdivisionCode(region)) {
+    errors.push(
+      userError('INVALID_INPUT', `region must be an ISO 3166-2 subdivision code without the country prefix, such as "CA" (got "${input.region}").`, [
+        ...path,
+        'region',
+      ]),
+    );
+  }
+  for (const key of ['line1', 'line2', 'city', 'postalCode'] as const) {
+    checkString(errors, input[key], [...path, key], key, 0, 200);
+  }
+  if (errors.length > before) return null;
+  return {
+    line1: input.line1?.trim() || null,
+    line2: input.line2?.trim() || null,
+    city: input.city?.trim() || null,
+    region,
+    postalCode: input.postalCode?.trim() || null,
+    country,
+  };
+}

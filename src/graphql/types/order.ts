@@ -1,0 +1,592 @@
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import { builder } from '../builder.js';
+import { Node } from './node.js';
+import { Money, MoneyInput, money } from './money.js';
+import { Address, AddressInput, asAddress } from './address.js';
+import { UserError, IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
+import { requireScope, type GraphQLContext } from '../context.js';
+import { ACTIONS, ORDER_STATUSES, type NetAmounts as NetAmountsShape, type OrderActionType, type OrderStatus } from '../../pricing/index.js';
+import { lineRefundable, orderActions, orderNetAmounts, orderSummary, type LineRow, type OrderRow } from '../../domain/order-model.js';
+import {
+  addLineItems,
+  cancelOrder,
+  createOrder,
+  removeLineItem,
+  setShippingAddress,
+  updateLineItem,
+  type WrittenOrder,
+} from '../../domain/orders.js';
+import type { Outcome, UserError as UserErrorShape } from '../../domain/errors.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+
+// --- Enums --------------------------------------------------------------------------------------
+
+const STATUS_DESCRIPTIONS: Record<OrderStatus, string> = {
+  OPEN: 'Being built: line items, coupons and the shipping address can change; payOrder settles it; cancelOrder drops it.',
+  PAID: 'Payments cover the total. Refundable; closeOrder ends it.',
+  PARTIALLY_REFUNDED: 'Some, but not all, of what was paid has been refunded.',
+  REFUNDED: 'Everything paid has been refunded.',
+  CLOSED: 'Terminal: settled and closed; nothing changes any more, refunds included.',
+  CANCELED: 'Terminal: canceled before any payment.',
+};
+
+export const OrderStatusEnum = builder.enumType('OrderStatus', {
+  description: 'Where an order is in its lifecycle. Allowed next steps are in Order.availableActions.',
+  values: Object.fromEntries(ORDER_STATUSES.map((s) => [s, { value: s, description: STATUS_DESCRIPTIONS[s] }])) as Record<
+    OrderStatus,
+    { value: OrderStatus; description: string }
+  >,
+});
+
+export const OrderActionTypeEnum = builder.enumType('OrderActionType', {
+  description: 'An operation on an order; each maps to one mutation.',
+  values: Object.fromEntries(
+    (Object.keys(ACTIONS) as OrderActionType[]).map((a) => [a, { value: a, description: `${ACTIONS[a].description} (mutation ${ACTIONS[a].mutation}).` }]),
+  ) as Record<OrderActionType, { value: OrderActionType; description: string }>,
+});
+
+const DiscountTypeEnum = builder.enumType('DiscountType', {
+  description: 'How a coupon takes money off.',
+  values: {
+    PERCENTAGE: { value: 'PERCENTAGE', description: 'A percentage of the eligible amount (percentOff).' },
+    FIXED_AMOUNT: { value: 'FIXED_AMOUNT', description: 'A fixed amount (amountOffMoney), never more than the eligible amount.' },
+  } as const,
+});
+
+// --- Small value types ----------------------------------------------------------------------------
+
+interface TaxLineShape {
+  name: string;
+  jurisdiction: string;
+  rate: string;
+  inclusive: boolean;
+  taxable: number;
+  tax: number;
+  currency: string;
+}
+
+const TaxLine = builder.objectRef<TaxLineShape>('TaxLine').implement({
+  description: 'Tax of one jurisdiction and rate, on a line item or on the whole order.',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'Human name, e.g. "California sales tax".' }),
+    jurisdiction: t.exposeString('jurisdiction', { description: 'Jurisdiction code, e.g. "US-CA" or "DE".' }),
+    rate: t.exposeString('rate', { description: 'Decimal rate as a string, e.g. "0.0725".' }),
+    inclusive: t.exposeBoolean('inclusive', { description: 'True when the tax is contained in the prices (VAT) rather than added on top.' }),
+    taxableMoney: t.field({ type: Money, description: 'The amount taxed (gross minus discounts).', resolve: (x) => money(BigInt(x.taxable), x.currency) }),
+    taxMoney: t.field({ type: Money, description: 'The tax.', resolve: (x) => money(BigInt(x.tax), x.currency) }),
+  }),
+});
+
+function taxLines(json: Prisma.JsonValue, currency: string): TaxLineShape[] {
+  return ((json as Omit<TaxLineShape, 'currency'>[] | null) ?? []).map((x) => ({ ...x, currency }));
+}
+
+interface DiscountJson {
+  couponId: string;
+  code: string;
+  name?: string;
+  type?: 'PERCENTAGE' | 'FIXED_AMOUNT';
+  amount: number;
+}
+
+const LineItemDiscount = builder.objectRef<DiscountJson & { currency: string }>('LineItemDiscount').implement({
+  description: "This line's share of one coupon.",
+  fields: (t) => ({
+    code: t.string({ nullable: true, description: 'The coupon code.', resolve: (d) => d.code }),
+    amountMoney: t.field({ type: Money, description: 'What the coupon took off this line.', resolve: (d) => money(BigInt(d.amount), d.currency) }),
+  }),
+});
+
+const AppliedDiscount = builder.objectRef<DiscountJson & { currency: string }>('AppliedDiscount').implement({
+  description: 'A coupon applied to the order and what it took off.',
+  fields: (t) => ({
+    couponId: t.id({ nullable: true, description: 'The coupon (cpn_...).', resolve: (d) => d.couponId }),
+    code: t.string({ nullable: true, description: 'The coupon code.', resolve: (d) => d.code }),
+    name: t.string({ description: 'The coupon name.', resolve: (d) => d.name ?? d.code }),
+    type: t.field({ type: DiscountTypeEnum, description: 'PERCENTAGE or FIXED_AMOUNT.', resolve: (d) => d.type ?? 'FIXED_AMOUNT' }),
+    amountMoney: t.field({ type: Money, description: 'What this discount took off the order, net of refunds.', resolve: (d) => money(BigInt(d.amount), d.currency) }),
+  }),
+});
+
+const NetAmounts = builder.objectRef<NetAmountsShape & { currency: string }>('NetAmounts').implement({
+  description: 'The order in money, net of refunds: what was bought, paid, refunded and is still due.',
+  fields: (t) => ({
+    subtotalMoney: t.field({ type: Money, description: 'Gross of all line items, net of refunded quantities.', resolve: (n) => money(n.subtotal, n.currency) }),
+    discountMoney: t.field({ type: Money, description: 'All discounts, net of refunded quantities.', resolve: (n) => money(n.discount, n.currency) }),
+    taxMoney: t.field({ type: Money, description: 'All tax (inclusive and exclusive), net of refunds.', resolve: (n) => money(n.tax, n.currency) }),
+    totalMoney: t.field({
+      type: Money,
+      description: 'What the buyer owes in all: subtotal - discount + exclusive tax, net of refunds.',
+      resolve: (n) => money(n.total, n.currency),
+    }),
+    paidMoney: t.field({ type: Money, description: 'Captured payments.', resolve: (n) => money(n.paid, n.currency) }),
+    refundedMoney: t.field({ type: Money, description: 'Succeeded refunds.', resolve: (n) => money(n.refunded, n.currency) }),
+    balanceMoney: t.field({
+      type: Money,
+      description: 'totalMoney - (paidMoney - refundedMoney): what is still due; 0 when settled.',
+      resolve: (n) => money(n.balance, n.currency),
+    }),
+  }),
+});
+
+const OrderAction = builder.objectRef<{ action: OrderActionType }>('OrderAction').implement({
+  description: 'An operation the order allows right now, for agents and UIs.',
+  fields: (t) => ({
+    action: t.field({ type: OrderActionTypeEnum, description: 'The action.', resolve: (a) => a.action }),
+    mutation: t.string({ description: 'The mutation that performs it, e.g. "payOrder".', resolve: (a) => ACTIONS[a.action].mutation }),
+    description: t.string({ description: 'What it does and what it needs.', resolve: (a) => ACTIONS[a.action].description }),
+  }),
+});
+
+// --- Line items -----------------------------------------------------------------------------------
+
+type LineWithOrder = LineRow & { order: { currency: string; status: OrderStatus } };
+
+export const LineItem = builder.prismaObject('LineItem', {
+  interfaces: [Node],
+  description: 'One product line of an order, with its computed amounts.',
+  select: { id: true, order: { select: { currency: true, status: true } } },
+  fields: (t) => {
+    const amount = (field: 'grossAmount' | 'discountAmount' | 'taxAmount' | 'totalAmount', description: string) =>
+      t.field({ type: Money, description, select: { [field]: true }, resolve: (l) => money((l as unknown as LineRow)[field], l.order.currency) });
+    return {
+      id: t.exposeID('id', { description: 'Line item id (li_...).' }),
+      name: t.exposeString('name', { description: 'Product name as sold.' }),
+      sku: t.exposeString('sku', { nullable: true, description: "The merchant's SKU; coupons can target SKUs." }),
+      quantity: t.exposeInt('quantity', { description: 'Units sold.' }),
+      unitPriceMoney: t.field({ type: Money, description: 'Price of one unit.', select: { unitPriceAmount: true }, resolve: (l) => money(l.unitPriceAmount, l.order.currency) }),
+      taxCategory: t.exposeString('taxCategory', { description: 'Tax category used by the tax rules, e.g. "general", "food", "clothing", "digital".' }),
+      grossMoney: amount('grossAmount', 'quantity x unitPrice.'),
+      discountMoney: amount('discountAmount', "This line's share of every discount."),
+      discounts: t.field({
+        type: [LineItemDiscount],
+        description: "This line's share of each coupon.",
+        select: { discounts: true },
+        resolve: (l) => ((l.discounts as DiscountJson[] | null) ?? []).map((d) => ({ ...d, currency: l.order.currency })),
+      }),
+      taxMoney: amount('taxAmount', 'All tax on this line (inclusive and exclusive).'),
+      taxes: t.field({
+        type: [TaxLine],
+        description: 'Tax breakdown of this line; empty where the merchant collects no tax.',
+        select: { taxes: true },
+        resolve: (l) => taxLines(l.taxes, l.order.currency),
+      }),
+      totalMoney: amount('totalAmount', 'gross - discount + exclusive tax.'),
+      refundedQuantity: t.exposeInt('refundedQuantity', { description: 'Units refunded so far.' }),
+      refundableQuantity: t.int({
+        description: 'Units that can still be refunded (0 until the order is paid).',
+        select: { quantity: true, refundedQuantity: true, grossAmount: true, discountAmount: true, taxAmount: true, exclusiveTaxAmount: true },
+        resolve: (l) => lineRefundable(l.order, l as unknown as LineRow).quantity,
+      }),
+      refundableMoney: t.field({
+        type: Money,
+        description: 'What refunding every refundable unit of this line would return, tax included.',
+        select: { quantity: true, refundedQuantity: true, grossAmount: true, discountAmount: true, taxAmount: true, exclusiveTaxAmount: true },
+        resolve: (l) => money(lineRefundable(l.order, l as unknown as LineRow).amount, l.order.currency),
+      }),
+      metadata: t.field({ type: 'JSON', nullable: true, description: 'Your own key-value data.', select: { metadata: true }, resolve: (l) => l.metadata }),
+    };
+  },
+});
+
+// --- Activity -------------------------------------------------------------------------------------
+
+const ActorTypeEnum = builder.enumType('ActorType', {
+  description: 'Who made a change.',
+  values: {
+    API_KEY: { value: 'API_KEY', description: 'A request authenticated with an API key (id = key id, name = key prefix).' },
+    CUSTOMER: { value: 'CUSTOMER', description: 'The buyer, on the hosted checkout page.' },
+    WEBHOOK: { value: 'WEBHOOK', description: 'A processor webhook (id = event id).' },
+    SYSTEM: { value: 'SYSTEM', description: 'Flint itself (sign-up, background steps).' },
+  } as const,
+});
+
+const Actor = builder.objectRef<{ type: 'API_KEY' | 'CUSTOMER' | 'WEBHOOK' | 'SYSTEM'; id: string | null; name: string | null }>('Actor').implement({
+  description: 'Who made a change.',
+  fields: (t) => ({
+    type: t.field({ type: ActorTypeEnum, description: 'The kind of actor.', resolve: (a) => a.type }),
+    id: t.exposeString('id', { nullable: true, description: 'API key id, webhook event id, ...' }),
+    name: t.exposeString('name', { nullable: true, description: 'API key prefix or another readable name.' }),
+  }),
+});
+
+export const Activity = builder.prismaObject('Activity', {
+  interfaces: [Node],
+  description: 'One recorded change. Append-only: never updated or deleted (the database refuses it).',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Activity id (act_...), sortable by time.' }),
+    type: t.exposeString('type', {
+      description: 'Dotted event type, e.g. "order.created", "order.line_items_added", "order.canceled", "order.status_changed".',
+    }),
+    occurredAt: t.expose('occurredAt', { type: 'DateTime', description: 'When the change was committed.' }),
+    actor: t.field({
+      type: Actor,
+      description: 'Who made the change.',
+      resolve: (a) => ({ type: a.actorType as 'API_KEY', id: a.actorId, name: a.actorName }),
+    }),
+    delta: t.field({ type: 'JSON', description: 'What changed: { before, after } of every changed field, net amounts included.', resolve: (a) => a.delta }),
+    orderId: t.exposeID('orderId', { nullable: true, description: 'The order it concerns, if any.' }),
+    idempotencyKey: t.exposeString('idempotencyKey', { nullable: true, description: 'The idempotencyKey of the request that made the change.' }),
+  }),
+});
+
+// --- Order ----------------------------------------------------------------------------------------
+
+const RefundableLineItem = builder.objectRef<{ line: LineWithOrder; quantity: number; amount: bigint }>('RefundableLineItem').implement({
+  description: 'How much of one line can still be refunded.',
+  fields: (t) => ({
+    lineItem: t.field({ type: LineItem, description: 'The line.', resolve: (r) => r.line }),
+    quantity: t.int({ description: 'Units still refundable.', resolve: (r) => r.quantity }),
+    amountMoney: t.field({ type: Money, description: 'What refunding them all returns, tax included.', resolve: (r) => money(r.amount, r.line.order.currency) }),
+  }),
+});
+
+const RefundableSummary = builder
+  .objectRef<{ amount: bigint; currency: string; lines: { line: LineWithOrder; quantity: number; amount: bigint }[] }>('RefundableSummary')
+  .implement({
+    description: 'What can still be refunded: in all, and per line.',
+    fields: (t) => ({
+      amountMoney: t.field({ type: Money, description: 'The most any refund can return now (paid minus refunded).', resolve: (r) => money(r.amount, r.currency) }),
+      lineItems: t.field({ type: [RefundableLineItem], description: 'Lines with units still refundable.', resolve: (r) => r.lines }),
+    }),
+  });
+
+const linesQuery = { orderBy: { position: 'asc' as const } };
+
+export const Order = builder.prismaObject('Order', {
+  interfaces: [Node],
+  description:
+    'The single source of truth of a sale: what was bought, the computed discounts, tax and totals, what was paid and refunded, and what is allowed next.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'Order id (ord_...), sortable by creation time.' }),
+    status: t.field({ type: OrderStatusEnum, description: 'Lifecycle status.', resolve: (o) => o.status }),
+    currency: t.exposeString('currency', { description: 'ISO 4217 code; every amount on the order is in it.' }),
+    customerId: t.exposeString('customerId', { nullable: true, description: 'Your id for the buyer.' }),
+    buyerEmail: t.exposeString('buyerEmail', { nullable: true, description: "The buyer's email (receipts go there)." }),
+    shippingAddress: t.field({
+      type: Address,
+      nullable: true,
+      description: 'Where the order ships; decides its tax (else the merchant origin address).',
+      resolve: (o) => asAddress(o.shippingAddress),
+    }),
+    lineItems: t.relation('lineItems', { description: 'The lines, in the order they were added.', query: linesQuery }),
+    discounts: t.field({
+      type: [AppliedDiscount],
+      description: 'Coupons applied and what each took off.',
+      resolve: (o) => ((o.discounts as DiscountJson[] | null) ?? []).map((d) => ({ ...d, currency: o.currency })),
+    }),
+    taxes: t.field({ type: [TaxLine], description: 'Order-level tax breakdown: one line per jurisdiction and rate.', resolve: (o) => taxLines(o.taxes, o.currency) }),
+    netAmounts: t.field({
+      type: NetAmounts,
+      description: 'Totals net of refunds, with paid and balance.',
+      select: { lineItems: linesQuery },
+      resolve: (o) => ({ ...orderNetAmounts(o, o.lineItems), currency: o.currency }),
+    }),
+    activity: t.relation('activity', { description: 'Every recorded change of this order, oldest first.', query: { orderBy: { id: 'asc' } } }),
+    availableActions: t.field({
+      type: [OrderAction],
+      description: 'What can be done with the order right now; each names its mutation. Derived from the lifecycle table.',
+      select: { lineItems: linesQuery },
+      resolve: (o, _args, _ctx, info) => {
+        // Only actions whose mutation this server offers: an agent can call every one it is told about.
+        const offered = info.schema.getMutationType()?.getFields() ?? {};
+        return orderActions(o, o.lineItems)
+          .filter((g) => g.allowed && ACTIONS[g.action].mutation in offered)
+          .map((g) => ({ action: g.action }));
+      },
+    }),
+    refundable: t.field({
+      type: RefundableSummary,
+      description: 'What can still be refunded, in all and per line (zero until the order is paid).',
+      select: { lineItems: { ...linesQuery, include: { order: { select: { currency: true, status: true } } } } },
+      resolve: (o) => {
+        const lines = o.lineItems.map((l) => ({ line: l, ...lineRefundable(o, l) })).filter((r) => r.quantity > 0);
+        const paidLeft = ['PAID', 'PARTIALLY_REFUNDED'].includes(o.status) ? o.paidAmount - o.refundedAmount : 0n;
+        return { amount: paidLeft > 0n ? paidLeft : 0n, currency: o.currency, lines };
+      },
+    }),
+    summary: t.string({
+      description: 'One plain-language sentence: what was bought, what was paid, what is refundable.',
+      select: { lineItems: linesQuery },
+      resolve: (o) => orderSummary(o, o.lineItems),
+    }),
+    metadata: t.field({ type: 'JSON', nullable: true, description: 'Your own key-value data.', resolve: (o) => o.metadata }),
+    version: t.exposeInt('version', { description: 'Increments on every change; pass it back as expectedVersion to guard against lost updates.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the order was created.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the order last changed.' }),
+  }),
+});
+
+// --- Queries ----------------------------------------------------------------------------------------
+
+builder.queryField('order', (t) =>
+  t.prismaField({
+    type: 'Order',
+    nullable: true,
+    description: "An order by id; null when it does not exist or belongs to another merchant or mode.",
+    args: { id: t.arg.id({ required: true, description: 'Order id (ord_...).' }) },
+    resolve: (query, _root, args, ctx) => {
+      const scope = requireScope(ctx);
+      return ctx.deps.db.order.findFirst({ ...query, where: { id: String(args.id), merchantId: scope.merchantId, livemode: scope.livemode } });
+    },
+  }),
+);
+
+const OrderFilter = builder.inputType('OrderFilter', {
+  description: 'Narrow the order list; all given conditions must hold.',
+  fields: (t) => ({
+    customerId: t.string({ description: 'Only orders of this customerId.' }),
+    buyerEmail: t.string({ description: 'Only orders of this buyer email (case-insensitive).' }),
+    status: t.field({ type: [OrderStatusEnum], description: 'Only orders in one of these statuses.' }),
+    createdAfter: t.field({ type: 'DateTime', description: 'Only orders created at or after this instant.' }),
+    createdBefore: t.field({ type: 'DateTime', description: 'Only orders created before this instant.' }),
+  }),
+});
+
+interface OrderPage {
+  edges: { cursor: string; node: OrderRow }[];
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+}
+
+const PageInfo = builder.objectRef<OrderPage>('PageInfo').implement({
+  description: 'Cursor pagination state.',
+  fields: (t) => ({
+    hasNextPage: t.boolean({ description: 'More items after endCursor.', resolve: (p) => p.hasNextPage }),
+    hasPreviousPage: t.boolean({ description: 'Items before startCursor.', resolve: (p) => p.hasPreviousPage }),
+    startCursor: t.string({ nullable: true, description: 'Cursor of the first edge.', resolve: (p) => p.edges[0]?.cursor ?? null }),
+    endCursor: t.string({ nullable: true, description: 'Cursor of the last edge; pass it as `after` for the next page.', resolve: (p) => p.edges.at(-1)?.cursor ?? null }),
+  }),
+});
+
+const OrderEdge = builder.objectRef<{ cursor: string; node: OrderRow }>('OrderEdge').implement({
+  description: 'An order in a list.',
+  fields: (t) => ({
+    cursor: t.exposeString('cursor', { description: 'Opaque position; pass it as `after`.' }),
+    node: t.field({ type: Order, description: 'The order.', resolve: (e) => e.node }),
+  }),
+});
+
+const OrderConnection = builder.objectRef<OrderPage>('OrderConnection').implement({
+  description: 'A page of orders, newest first.',
+  fields: (t) => ({
+    edges: t.field({ type: [OrderEdge], description: 'The orders of this page.', resolve: (p) => p.edges }),
+    pageInfo: t.field({ type: PageInfo, description: 'Whether there is more, and the cursors.', resolve: (p) => p }),
+  }),
+});
+
+const encodeCursor = (id: string) => Buffer.from(`order:${id}`).toString('base64url');
+function decodeCursor(cursor: string): string | null {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  return text.startsWith('order:') ? text.slice('order:'.length) : null;
+}
+
+export const MAX_PAGE_SIZE = 100;
+
+builder.queryField('orders', (t) =>
+  t.field({
+    type: OrderConnection,
+    description: `Orders of the merchant, newest first, ${MAX_PAGE_SIZE} at most per page. Find "Sarah's last order" with filter: { buyerEmail: "sarah@example.com" }, first: 1.`,
+    args: {
+      filter: t.arg({ type: OrderFilter, description: 'Conditions all returned orders meet.' }),
+      first: t.arg.int({ description: `Page size, 1 to ${MAX_PAGE_SIZE} (default 20).` }),
+      after: t.arg.string({ description: 'endCursor of the previous page.' }),
+    },
+    resolve: async (_root, args, ctx, info) => {
+      const scope = requireScope(ctx);
+      const first = args.first ?? 20;
+      if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+        throw new (await import('graphql')).GraphQLError(`first must be from 1 to ${MAX_PAGE_SIZE} (got ${first}).`, {
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
+      }
+      const afterId = args.after ? decodeCursor(args.after) : null;
+      const f = args.filter;
+      const where: Prisma.OrderWhereInput = {
+        merchantId: scope.merchantId,
+        livemode: scope.livemode,
+        ...(f?.customerId ? { customerId: f.customerId } : {}),
+        ...(f?.buyerEmail ? { buyerEmail: { equals: f.buyerEmail, mode: 'insensitive' } } : {}),
+        ...(f?.status && f.status.length > 0 ? { status: { in: f.status } } : {}),
+        ...(f?.createdAfter || f?.createdBefore
+          ? { createdAt: { ...(f.createdAfter ? { gte: f.createdAfter } : {}), ...(f.createdBefore ? { lt: f.createdBefore } : {}) } }
+          : {}),
+        ...(afterId ? { id: { lt: afterId } } : {}),
+      };
+      const query = queryFromInfo({ context: ctx, info, path: ['edges', 'node'], typeName: 'Order' });
+      const rows = (await ctx.deps.db.order.findMany({ ...query, where, orderBy: { id: 'desc' }, take: first + 1 })) as OrderRow[];
+      const page = rows.slice(0, first);
+      return { edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })), hasNextPage: rows.length > first, hasPreviousPage: afterId !== null };
+    },
+  }),
+);
+
+// --- Mutations --------------------------------------------------------------------------------------
+
+const LineItemInput = builder.inputType('LineItemInput', {
+  description: 'A product line. Amounts are integers in minor units; all lines of an order share one currency.',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Product name, 1 to 500 characters.' }),
+    sku: t.string({ description: 'Your SKU (coupons can target SKUs).' }),
+    quantity: t.int({ required: true, description: 'Units, 1 to 100000.' }),
+    unitPriceMoney: t.field({ type: MoneyInput, required: true, description: 'Price of one unit, 0 to 10^12 minor units, in the order currency.' }),
+    taxCategory: t.string({ description: 'Tax category, default "general"; e.g. "food", "clothing", "digital".' }),
+    metadata: t.field({ type: 'JSON', description: 'Your own key-value data (a JSON object).' }),
+  }),
+});
+
+const CreateOrderInput = builder.inputType('CreateOrderInput', {
+  description: 'A new order. Flint computes discounts, tax and totals from the lines and the merchant tax settings.',
+  fields: (t) => ({
+    currency: t.string({ description: 'ISO 4217 code. Optional: defaults to the currency of the line items (required when there are none).' }),
+    customerId: t.string({ description: 'Your id for the buyer.' }),
+    buyerEmail: t.string({ description: "The buyer's email." }),
+    shippingAddress: t.field({ type: AddressInput, description: 'Where it ships; decides the tax.' }),
+    lineItems: t.field({ type: [LineItemInput], required: true, description: 'The lines, at most 500.' }),
+    couponCodes: t.stringList({ description: 'Coupon codes to apply.' }),
+    metadata: t.field({ type: 'JSON', description: 'Your own key-value data (a JSON object).' }),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+  }),
+});
+
+const versionDescription = 'The order version you last read; the change is refused with VERSION_CONFLICT if the order has changed since.';
+
+const AddLineItemsInput = builder.inputType('AddLineItemsInput', {
+  description: 'Lines to add to an OPEN order.',
+  fields: (t) => ({
+    orderId: t.id({ required: true, description: 'Order id (ord_...).' }),
+    lineItems: t.field({ type: [LineItemInput], required: true, description: 'Lines to add, in the order currency.' }),
+    expectedVersion: t.int({ description: versionDescription }),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+  }),
+});
+
+const UpdateLineItemInput = builder.inputType('UpdateLineItemInput', {
+  description: 'Change the quantity of a line of an OPEN order.',
+  fields: (t) => ({
+    orderId: t.id({ required: true, description: 'Order id (ord_...).' }),
+    lineItemId: t.id({ required: true, description: 'Line item id (li_...).' }),
+    quantity: t.int({ required: true, description: 'New quantity, 1 to 100000 (use removeLineItem to drop the line).' }),
+    expectedVersion: t.int({ description: versionDescription }),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+  }),
+});
+
+const RemoveLineItemInput = builder.inputType('RemoveLineItemInput', {
+  description: 'Drop a line from an OPEN order.',
+  fields: (t) => ({
+    orderId: t.id({ required: true, description: 'Order id (ord_...).' }),
+    lineItemId: t.id({ required: true, description: 'Line item id (li_...).' }),
+    expectedVersion: t.int({ description: versionDescription }),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+  }),
+});
+
+const SetShippingAddressInput = builder.inputType('SetShippingAddressInput', {
+  description: 'Set where an OPEN order ships; its tax is recomputed.',
+  fields: (t) => ({
+    orderId: t.id({ required: true, description: 'Order id (ord_...).' }),
+    shippingAddress: t.field({ type: AddressInput, required: true, description: 'The new address.' }),
+    expectedVersion: t.int({ description: versionDescription }),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+  }),
+});
+
+const CancelOrderInput = builder.inputType('CancelOrderInput', {
+  description: 'Cancel an OPEN order that has no succeeded payment.',
+  fields: (t) => ({
+    orderId: t.id({ required: true, description: 'Order id (ord_...).' }),
+    reason: t.string({ description: 'Why, for the audit trail.' }),
+    idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
+  }),
+});
+
+interface OrderPayloadShape {
+  written: WrittenOrder | null;
+  userErrors: UserErrorShape[];
+}
+
+const OrderPayload = builder.objectRef<OrderPayloadShape>('OrderPayload').implement({
+  description: 'The order after the mutation, or userErrors (then nothing was changed).',
+  fields: (t) => ({
+    order: t.field({
+      type: Order,
+      nullable: true,
+      description: 'The order as it is now.',
+      resolve: (p) => {
+        if (!p.written) return null;
+        const { order, lineItems, activity } = p.written;
+        const lines = lineItems.map((l) => ({ ...l, order: { currency: order.currency, status: order.status } }));
+        return activity ? { ...order, lineItems: lines, activity } : { ...order, lineItems: lines };
+      },
+    }),
+    userErrors: t.field({ type: [UserError], description: 'Why nothing changed, if so.', resolve: (p) => p.userErrors }),
+  }),
+});
+
+function toPayload(outcome: Outcome<WrittenOrder>): OrderPayloadShape {
+  return outcome.ok ? { written: outcome.value, userErrors: [] } : { written: null, userErrors: outcome.errors };
+}
+
+function plain<T>(input: T): T {
+  // GraphQL input objects have a null prototype; hash and store them as plain data.
+  return JSON.parse(JSON.stringify(input)) as T;
+}
+
+type Ctx = GraphQLContext;
+
+builder.mutationField('createOrder', (t) =>
+  t.field({
+    type: OrderPayload,
+    description: 'Create an OPEN order from line items. Totals, discounts and tax are computed and returned at once.',
+    args: { input: t.arg({ type: CreateOrderInput, required: true }) },
+    resolve: async (_root, { input }, ctx: Ctx) => toPayload(await createOrder(requireScope(ctx), plain(input))),
+  }),
+);
+
+builder.mutationField('addLineItems', (t) =>
+  t.field({
+    type: OrderPayload,
+    description: 'Add lines to an OPEN order; it is re-priced.',
+    args: { input: t.arg({ type: AddLineItemsInput, required: true }) },
+    resolve: async (_root, { input }, ctx: Ctx) => toPayload(await addLineItems(requireScope(ctx), plain({ ...input, orderId: String(input.orderId) }))),
+  }),
+);
+
+builder.mutationField('updateLineItem', (t) =>
+  t.field({
+    type: OrderPayload,
+    description: 'Change the quantity of a line of an OPEN order; it is re-priced.',
+    args: { input: t.arg({ type: UpdateLineItemInput, required: true }) },
+    resolve: async (_root, { input }, ctx: Ctx) =>
+      toPayload(await updateLineItem(requireScope(ctx), plain({ ...input, orderId: String(input.orderId), lineItemId: String(input.lineItemId) }))),
+  }),
+);
+
+builder.mutationField('removeLineItem', (t) =>
+  t.field({
+    type: OrderPayload,
+    description: 'Remove a line from an OPEN order; it is re-priced.',
+    args: { input: t.arg({ type: RemoveLineItemInput, required: true }) },
+    resolve: async (_root, { input }, ctx: Ctx) =>
+      toPayload(await removeLineItem(requireScope(ctx), plain({ ...input, orderId: String(input.orderId), lineItemId: String(input.lineItemId) }))),
+  }),
+);
+
+builder.mutationField('setShippingAddress', (t) =>
+  t.field({
+    type: OrderPayload,
+    description: "Set an OPEN order's shipping address; its tax is recomputed for the new jurisdiction.",
+    args: { input: t.arg({ type: SetShippingAddressInput, required: true }) },
+    resolve: async (_root, { input }, ctx: Ctx) => toPayload(await setShippingAddress(requireScope(ctx), plain({ ...input, orderId: String(input.orderId) }))),
+  }),
+);
+
+builder.mutationField('cancelOrder', (t) =>
+  t.field({
+    type: OrderPayload,
+    description: 'Cancel an OPEN order with no succeeded payment. CANCELED is terminal.',
+    args: { input: t.arg({ type: CancelOrderInput, required: true }) },
+    resolve: async (_root, { input }, ctx: Ctx) => toPayload(await cancelOrder(requireScope(ctx), plain({ ...input, orderId: String(input.orderId) }))),
+  }),
+);

@@ -1,0 +1,47 @@
+// `npm start`: validate configuration, open the database (embedded PostgreSQL when DATABASE_URL is
+// unset), apply pending migrations, serve. SIGINT/SIGTERM close the server and the database cleanly.
+import { loadConfig, ConfigError, type Config } from './config.js';
+import { openDatabase } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { createPrisma } from './db/prisma.js';
+import { startServer } from './server.js';
+import { systemClock } from './domain/context.js';
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const log = (message: string) => console.log(`[flint] ${message}`);
+  const database = await openDatabase({ databaseUrl: config.databaseUrl ?? undefined, log });
+  log(database.embedded ? 'using embedded PostgreSQL (.data/postgres)' : 'using DATABASE_URL');
+  const { applied } = await migrate(database.url, { log });
+  log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+  const db = createPrisma(database.url);
+  const app = await startServer({ db, clock: systemClock }, config);
+  log(`GraphQL API on ${app.url.replace('127.0.0.1', 'localhost')}/graphql${config.development ? ' (GraphiQL enabled)' : ''}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: shutting down`);
+    await app.close().catch((e) => console.error(e));
+    await db.$disconnect().catch((e) => console.error(e));
+    await database.stop().catch((e) => console.error(e));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error('[flint] failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,84 @@
+/**
+ * Currencies (pricing.md §1). Digits come from Node's Intl (ICU/CLDR data), restricted to the codes
+ * Intl really knows: Intl.NumberFormat accepts any well-formed 3-letter code ("ABC" → 2 digits), so a
+ * code counts only when it is in Intl.supportedValuesOf('currency').
+ *
+ * Codes are case-sensitive upper case, as ISO 4217 writes them ("usd" is not a currency here; callers
+ * may normalise with normalizeCurrency first).
+ *
+ * Note: ICU's digits differ from the ISO 4217 table for some currencies (e.g. HUF, IDR, COP, PKR are 0
+ * in ICU, 2 in ISO 4217; IQD is 0 vs 3). Flint uses ICU's value everywhere, consistently.
+ */
+
+let supported: ReadonlySet<string> | undefined;
+function supportedCurrencies(): ReadonlySet<string> {
+  supported ??= new Set(Intl.supportedValuesOf('currency'));
+  return supported;
+}
+
+const digitsCache = new Map<string, number>();
+
+export function isCurrency(code: string): boolean {
+  return typeof code === 'string' && supportedCurrencies().has(code);
+}
+
+/** Upper-cases and validates a code: "usd" → "USD"; unknown → null. */
+export function normalizeCurrency(code: string): string | null {
+  if (typeof code !== 'string') return null;
+  const upper = code.toUpperCase();
+  return isCurrency(upper) ? upper : null;
+}
+
+/** Minor-unit digits of a currency (USD 2, JPY 0, KWD 3), or null for an unknown code. */
+export function currencyDigits(code: string): number | null {
+  if (!isCurrency(code)) return null;
+  let d = digitsCache.get(code);
+  if (d === undefined) {
+    d = new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions()
+      .maximumFractionDigits;
+    if (d === undefined) throw new Error(`Intl reported no fraction digits for ${code}`);
+    digitsCache.set(code, d);
+  }
+  return d;
+}
+
+function requireDigits(currency: string): number {
+  const d = currencyDigits(currency);
+  if (d === null) throw new RangeError(`Unknown currency code: ${JSON.stringify(currency)}`);
+  return d;
+}
+
+/**
+ * Exact decimal string of an amount in minor units: 6934n USD → "69.34", 500n JPY → "500",
+ * 1234n KWD → "1.234", -5n USD → "-0.05". Throws RangeError for an unknown currency.
+ */
+export function toDecimalString(amount: bigint, currency: string): string {
+  const digits = requireDigits(currency);
+  const negative = amount < 0n;
+  const abs = (negative ? -amount : amount).toString();
+  let out: string;
+  if (digits === 0) {
+    out = abs;
+  } else {
+    const padded = abs.padStart(digits + 1, '0');
+    out = `${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
+  }
+  return negative ? `-${out}` : out;
+}
+
+/**
+ * Human format "69.34 USD" / "1,234.56 USD" / "500 JPY" / "1.234 KWD": the exact decimal string is
+ * handed to Intl.NumberFormat as a string (Node 20 formats decimal strings exactly, no float), with
+ * the locale's grouping and decimal separator, followed by a space and the ISO code.
+ */
+export function formatMoney(amount: bigint, currency: string, locale = 'en-US'): string {
+  const digits = requireDigits(currency);
+  const nf = new Intl.NumberFormat(locale, {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+  // Intl.NumberFormat v3 accepts exact decimal strings; the lib typing of `format` varies with the
+  // TypeScript lib level, hence the cast. `format` is a bound getter, so detaching it is safe.
+  const format = nf.format as unknown as (value: string) => string;
+  return `${format(toDecimalString(amount, currency))} ${currency}`;
+}
