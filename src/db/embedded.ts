@@ -23,9 +23,10 @@ export interface EmbeddedPostgresHandle {
  * Starts PostgreSQL on the cluster in `dataDir` (running initdb first if the directory is new or
  * empty), on `port` or a free one, makes sure a `flint` database exists and returns its URL.
  *
- * When a postmaster from an earlier run is still serving `dataDir` (its parent process was killed),
- * the handle attaches to it instead of failing; `stop()` then leaves it running. A postmaster.pid
- * left behind by a crash is removed.
+ * When a postmaster is already serving `dataDir`, the handle attaches to it instead of failing. If
+ * it was left behind by a process that died (SIGKILL), the handle adopts it and `stop()` stops it;
+ * if another live process started it, `stop()` leaves it running. A postmaster.pid left behind by a
+ * crash (dead or reused pid) is removed.
  *
  * Logging from initdb/postgres is kept quiet unless FLINT_DEBUG_PG is set; it is included in the
  * error when starting fails.
@@ -42,14 +43,37 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port?: numb
     if (running) {
       const url = databaseUrl(running.port, DATABASE);
       await ensureDatabase(running.port);
-      logs.debug(`attached to the PostgreSQL already serving ${dataDir} (pid ${running.pid}, port ${running.port})`);
-      return { url, stop: async () => {} };
+      const orphan = await isOrphan(running.pid);
+      logs.debug(
+        `attached to the PostgreSQL already serving ${dataDir} (pid ${running.pid}, port ${running.port}` +
+          `${orphan ? ', left behind by a process that died: stop() will stop it' : ', started by another live process'})`,
+      );
+      let stopping: Promise<void> | undefined;
+      return { url, stop: orphan ? () => (stopping ??= stopPid(running.pid)) : async () => {} };
     }
     handle = await initialiseAndStart(dataDir, opts.port, logs);
   } finally {
     await releaseLock();
   }
   return handle;
+}
+
+/**
+ * For cleaning up after crashed runs: stops the postmaster serving `dataDir` if the process that
+ * started it is gone. Returns 'in use' when a live process still owns it, 'stopped' when it was
+ * abandoned and has been stopped, 'none' when nothing is running there.
+ */
+export async function stopAbandonedPostgres(dataDir: string): Promise<'none' | 'stopped' | 'in use'> {
+  let running;
+  try {
+    running = await runningPostmaster(path.resolve(dataDir));
+  } catch {
+    return 'in use'; // alive but not accepting connections: starting or stopping
+  }
+  if (!running) return 'none';
+  if (!(await isOrphan(running.pid))) return 'in use';
+  await stopPid(running.pid);
+  return 'stopped';
 }
 
 async function initialiseAndStart(
@@ -97,13 +121,14 @@ async function initialiseAndStart(
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const port = requestedPort ?? (await freePort());
     const instance = makeInstance(port);
+    const mark = logs.mark();
     try {
       await instance.start();
     } catch (err) {
       lastError = err;
       forgetProcess(instance);
       const text = logs.text();
-      if (attempt < attempts && /could not bind|address already in use/i.test(text)) continue;
+      if (attempt < attempts && /could not bind|address already in use/i.test(logs.since(mark))) continue;
       throw new Error(
         `PostgreSQL failed to start on port ${port} with data in ${dataDir}` +
           `${err instanceof Error ? `: ${err.message}` : ''}\n${text}`,
@@ -246,6 +271,46 @@ async function runningPostmaster(dataDir: string): Promise<{ pid: number; port: 
   return undefined;
 }
 
+/**
+ * Whether a postmaster's parent is gone (it was re-parented to init or a subreaper): nobody will
+ * stop it, so whoever attaches to it adopts it. A postmaster whose parent is a live Node process
+ * belongs to that process (another Flint instance, a test run) and is left alone.
+ */
+async function isOrphan(pid: number): Promise<boolean> {
+  if (process.platform !== 'linux') return false;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number.parseInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '', 10);
+    if (ppid <= 1) return true;
+    const parent = (await readFile(`/proc/${ppid}/comm`, 'utf8')).trim();
+    return !/^(node|tsx|vitest)/.test(parent);
+  } catch {
+    return false;
+  }
+}
+
+/** Fast shutdown (SIGINT) of a postmaster we did not spawn; immediate shutdown if it takes too long. */
+async function stopPid(pid: number): Promise<void> {
+  const waitForExit = async (ms: number) => {
+    const deadline = Date.now() + ms;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    return !isAlive(pid);
+  };
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return;
+  }
+  if (!(await waitForExit(30_000))) {
+    try {
+      process.kill(pid, 'SIGQUIT');
+    } catch {
+      return;
+    }
+    await waitForExit(30_000);
+  }
+}
+
 /** A postmaster chdirs into its data directory; on Linux /proc tells us where a pid lives. */
 async function servesDirectory(pid: number, dataDir: string): Promise<boolean> {
   if (process.platform !== 'linux') return true; // cannot tell: assume it is ours, as PostgreSQL would
@@ -300,12 +365,24 @@ async function acquireStartupLock(lockDir: string): Promise<() => Promise<void>>
 /** Keeps the last lines of initdb/postgres output for error messages; echoes them when FLINT_DEBUG_PG is set. */
 class LogTail {
   private lines: string[] = [];
+  private pushed = 0;
   private readonly echo = Boolean(process.env.FLINT_DEBUG_PG);
+
+  /** A position in the output, for since(). */
+  mark(): number {
+    return this.pushed;
+  }
+
+  /** The (retained) output pushed after `mark`. */
+  since(mark: number): string {
+    return this.lines.slice(Math.max(0, this.lines.length - (this.pushed - mark))).join('\n');
+  }
 
   push(message: string): void {
     for (const line of message.split('\n')) {
       if (!line.trim()) continue;
       this.lines.push(line);
+      this.pushed++;
       if (this.echo) process.stderr.write(`[postgres] ${line}\n`);
     }
     if (this.lines.length > LOG_TAIL_LINES) this.lines.splice(0, this.lines.length - LOG_TAIL_LINES);

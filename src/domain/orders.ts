@@ -17,7 +17,7 @@ import {
   type AddressInput,
   type Path,
 } from './validation.js';
-import { invalidTransitionMessage, priceOrder, type OrderActionType, type PricedOrder, type TaxJurisdiction } from '../pricing/index.js';
+import { EDIT_ACTIONS, invalidTransitionMessage, priceOrder, type OrderActionType, type PricedOrder, type TaxJurisdiction } from '../pricing/index.js';
 import { orderActions, orderFacts, orderNetAmounts, type LineRow, type OrderRow } from './order-model.js';
 import type { Prisma } from '../generated/prisma/client.js';
 
@@ -417,7 +417,6 @@ interface EditResult {
   activity: (before: { order: OrderRow; lines: LineRow[] }, after: { order: OrderRow; lines: LineRow[] }) => ActivityEntry[];
 }
 
-const EDIT_ACTIONS: OrderActionType[] = ['ADD_LINE_ITEMS', 'UPDATE_LINE_ITEM', 'REMOVE_LINE_ITEM', 'APPLY_COUPON', 'REMOVE_COUPON'];
 
 /**
  * The shared shape of every change to an existing order: lock it (tenancy-checked), check the version
@@ -611,8 +610,7 @@ export async function setShippingAddress(scope: Scope, input: SetShippingAddress
   const errors: UserError[] = [];
   const address = normalizeAddress(errors, input.shippingAddress, ['input', 'shippingAddress']);
   if (!address) return fail(...errors);
-  // Changing the address is an edit of an OPEN order, like changing line items (pricing.md §8).
-  return editOrder(scope, 'setShippingAddress', { ...input }, 'ADD_LINE_ITEMS', async ({ order, lines }) =>
+  return editOrder(scope, 'setShippingAddress', { ...input }, 'SET_SHIPPING_ADDRESS', async ({ order, lines }) =>
     ok({
       order: { ...order, shippingAddress: address as unknown as Prisma.JsonValue },
       lines,

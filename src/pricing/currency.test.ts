@@ -57,3 +57,12 @@ describe('currency', () => {
     expect(formatMoney(123456n, 'EUR', 'de-DE')).toBe('1.234,56 EUR');
   });
 });
+
+describe('ISO 4217 minor units where ICU differs', () => {
+  it('uses ISO 4217 digits, not display digits', () => {
+    expect(currencyDigits('HUF')).toBe(2);
+    expect(currencyDigits('IDR')).toBe(2);
+    expect(currencyDigits('IQD')).toBe(3);
+    expect(toDecimalString(12345n, 'HUF')).toBe('123.45');
+  });
+});

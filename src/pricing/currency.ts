@@ -6,9 +6,17 @@
  * Codes are case-sensitive upper case, as ISO 4217 writes them ("usd" is not a currency here; callers
  * may normalise with normalizeCurrency first).
  *
- * Note: ICU's digits differ from the ISO 4217 table for some currencies (e.g. HUF, IDR, COP, PKR are 0
- * in ICU, 2 in ISO 4217; IQD is 0 vs 3). Flint uses ICU's value everywhere, consistently.
+ * ICU's digits differ from the ISO 4217 table for some currencies (CLDR records the digits used in
+ * display, e.g. HUF, IDR, COP, PKR are 0 in ICU but 2 in ISO 4217; IQD is 0 vs 3). Money is exchanged
+ * with processors in ISO 4217 minor units (Stripe charges 100 HUF as amount 10000), so ISO_OVERRIDES
+ * restores the ISO 4217 value wherever ICU differs.
  */
+
+/** ISO 4217 minor units where ICU/CLDR reports display digits instead (checked against Node 20's ICU). */
+const ISO_OVERRIDES: Readonly<Record<string, number>> = {
+  AFN: 2, ALL: 2, COP: 2, HUF: 2, IDR: 2, IRR: 2, KPW: 2, LAK: 2, LBP: 2, MGA: 2, MMK: 2, PKR: 2,
+  SLL: 2, SOS: 2, SYP: 2, YER: 2, IQD: 3,
+};
 
 let supported: ReadonlySet<string> | undefined;
 function supportedCurrencies(): ReadonlySet<string> {
@@ -34,7 +42,7 @@ export function currencyDigits(code: string): number | null {
   if (!isCurrency(code)) return null;
   let d = digitsCache.get(code);
   if (d === undefined) {
-    d = new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions()
+    d = ISO_OVERRIDES[code] ?? new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions()
       .maximumFractionDigits;
     if (d === undefined) throw new Error(`Intl reported no fraction digits for ${code}`);
     digitsCache.set(code, d);

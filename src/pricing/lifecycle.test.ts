@@ -39,6 +39,7 @@ describe('lifecycle table (§8)', () => {
       ADD_LINE_ITEMS: 'addLineItems',
       UPDATE_LINE_ITEM: 'updateLineItem',
       REMOVE_LINE_ITEM: 'removeLineItem',
+      SET_SHIPPING_ADDRESS: 'setShippingAddress',
       APPLY_COUPON: 'applyCoupon',
       REMOVE_COUPON: 'removeCoupon',
       PAY: 'payOrder',
@@ -60,7 +61,7 @@ describe('lifecycle table (§8)', () => {
     expect(to('CANCEL')).toEqual([[['OPEN'], ['CANCELED']]]);
     expect(to('REFUND')).toEqual([[['PAID', 'PARTIALLY_REFUNDED'], ['PARTIALLY_REFUNDED', 'REFUNDED']]]);
     expect(to('CLOSE')).toEqual([[['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED'], ['CLOSED']]]);
-    for (const a of ['ADD_LINE_ITEMS', 'UPDATE_LINE_ITEM', 'REMOVE_LINE_ITEM', 'APPLY_COUPON', 'REMOVE_COUPON']) {
+    for (const a of ['ADD_LINE_ITEMS', 'UPDATE_LINE_ITEM', 'REMOVE_LINE_ITEM', 'SET_SHIPPING_ADDRESS', 'APPLY_COUPON', 'REMOVE_COUPON']) {
       expect(to(a)).toEqual([[['OPEN'], ['OPEN']]]);
     }
   });
@@ -116,6 +117,7 @@ describe('guards', () => {
       'ADD_LINE_ITEMS',
       'UPDATE_LINE_ITEM',
       'REMOVE_LINE_ITEM',
+      'SET_SHIPPING_ADDRESS',
       'APPLY_COUPON',
       'REMOVE_COUPON',
       'PAY',
@@ -124,8 +126,8 @@ describe('guards', () => {
     ]);
   });
 
-  it('an empty open order can only get line items, coupons, or be canceled', () => {
-    expect(availableActions(facts({ lineItemCount: 0, balance: 0n }))).toEqual(['ADD_LINE_ITEMS', 'APPLY_COUPON', 'CANCEL']);
+  it('an empty open order can only get line items, an address, coupons, or be canceled', () => {
+    expect(availableActions(facts({ lineItemCount: 0, balance: 0n }))).toEqual(['ADD_LINE_ITEMS', 'SET_SHIPPING_ADDRESS', 'APPLY_COUPON', 'CANCEL']);
     const pay = evaluateActions(facts({ lineItemCount: 0, balance: 0n })).find((g) => g.action === 'PAY');
     expect(pay?.reason).toMatch(/no line items/);
   });
@@ -150,7 +152,7 @@ describe('guards', () => {
 
   it('edits after payment are refused with ORDER_NOT_EDITABLE-style reasons', () => {
     const g = evaluateActions(facts({ status: 'PAID' })).find((x) => x.action === 'ADD_LINE_ITEMS');
-    expect(g).toMatchObject({ allowed: false, reason: 'The order is PAID; line items and coupons change only while it is OPEN.' });
+    expect(g).toMatchObject({ allowed: false, reason: 'The order is PAID; line items, coupons and the shipping address change only while it is OPEN.' });
   });
 
   it('remove coupon needs an applied coupon', () => {

@@ -9,6 +9,7 @@ export type OrderActionType =
   | 'ADD_LINE_ITEMS'
   | 'UPDATE_LINE_ITEM'
   | 'REMOVE_LINE_ITEM'
+  | 'SET_SHIPPING_ADDRESS'
   | 'APPLY_COUPON'
   | 'REMOVE_COUPON'
   | 'PAY'
@@ -40,6 +41,11 @@ export const ACTIONS: Record<OrderActionType, { mutation: string; description: s
   REMOVE_LINE_ITEM: {
     mutation: 'removeLineItem',
     description: 'Remove a line item: removeLineItem(input: {orderId, lineItemId}).',
+  },
+  SET_SHIPPING_ADDRESS: {
+    mutation: 'setShippingAddress',
+    description:
+      'Set where the order ships (its tax follows the address): setShippingAddress(input: {orderId, shippingAddress: {country, region?, postalCode?, city?, line1?}}).',
   },
   APPLY_COUPON: {
     mutation: 'applyCoupon',
@@ -84,6 +90,7 @@ export const TRANSITIONS: readonly { from: OrderStatus[]; action: OrderActionTyp
   { from: ['OPEN'], action: 'ADD_LINE_ITEMS', to: ['OPEN'] },
   { from: ['OPEN'], action: 'UPDATE_LINE_ITEM', to: ['OPEN'] },
   { from: ['OPEN'], action: 'REMOVE_LINE_ITEM', to: ['OPEN'] },
+  { from: ['OPEN'], action: 'SET_SHIPPING_ADDRESS', to: ['OPEN'] },
   { from: ['OPEN'], action: 'APPLY_COUPON', to: ['OPEN'] },
   { from: ['OPEN'], action: 'REMOVE_COUPON', to: ['OPEN'] },
   { from: ['OPEN'], action: 'CREATE_CHECKOUT_SESSION', to: ['OPEN'] },
@@ -94,6 +101,16 @@ export const TRANSITIONS: readonly { from: OrderStatus[]; action: OrderActionTyp
 ];
 
 export const TERMINAL: OrderStatus[] = ['CLOSED', 'CANCELED'];
+
+/** Changes to the order itself, allowed only while OPEN (ORDER_NOT_EDITABLE otherwise). */
+export const EDIT_ACTIONS: readonly OrderActionType[] = [
+  'ADD_LINE_ITEMS',
+  'UPDATE_LINE_ITEM',
+  'REMOVE_LINE_ITEM',
+  'SET_SHIPPING_ADDRESS',
+  'APPLY_COUPON',
+  'REMOVE_COUPON',
+];
 
 export interface OrderFacts {
   status: OrderStatus;
@@ -146,6 +163,7 @@ function guard(action: OrderActionType, f: OrderFacts): string | null {
     case 'REFUND':
       return f.refundable > 0n ? null : 'Nothing is left to refund.';
     case 'ADD_LINE_ITEMS':
+    case 'SET_SHIPPING_ADDRESS':
     case 'APPLY_COUPON':
     case 'CLOSE':
       return null;
@@ -155,8 +173,9 @@ function guard(action: OrderActionType, f: OrderFacts): string | null {
 function statusReason(action: OrderActionType, status: OrderStatus): string {
   const from = TRANSITIONS.filter((t) => t.action === action).flatMap((t) => t.from);
   if (TERMINAL.includes(status)) return `The order is ${status}, which is final.`;
-  const edit = ['ADD_LINE_ITEMS', 'UPDATE_LINE_ITEM', 'REMOVE_LINE_ITEM', 'APPLY_COUPON', 'REMOVE_COUPON'];
-  if (edit.includes(action)) return `The order is ${status}; line items and coupons change only while it is OPEN.`;
+  if (EDIT_ACTIONS.includes(action)) {
+    return `The order is ${status}; line items, coupons and the shipping address change only while it is OPEN.`;
+  }
   return `The order is ${status}; ${action} is possible only when it is ${from.join(' or ')}.`;
 }
 

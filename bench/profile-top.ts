@@ -1,0 +1,71 @@
+// Summarises a V8 .cpuprofile (node --cpu-prof): top functions by self time, and self time grouped
+// by package / source area. Usage: npx tsx bench/profile-top.ts <file.cpuprofile> [topN]
+import { readFileSync } from 'node:fs';
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  startTime: number;
+  endTime: number;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+const file = process.argv[2];
+if (!file) {
+  console.error('usage: tsx bench/profile-top.ts <file.cpuprofile> [topN]');
+  process.exit(2);
+}
+const topN = Number(process.argv[3] ?? 30);
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+
+// Self time per node from samples and timeDeltas (more exact than hitCount x interval).
+const selfUs = new Map<number, number>();
+const samples = profile.samples ?? [];
+const deltas = profile.timeDeltas ?? [];
+for (let i = 0; i < samples.length; i++) {
+  const dt = deltas[i + 1] ?? 0;
+  selfUs.set(samples[i]!, (selfUs.get(samples[i]!) ?? 0) + dt);
+}
+const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+
+function area(url: string, name: string): string {
+  if (!url) return name.startsWith('(') ? name : '(native/builtin)';
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + 'node_modules/'.length).split('/');
+    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+  }
+  if (url.startsWith('node:')) return url;
+  const src = url.indexOf('/src/');
+  if (src >= 0) return `app ${url.slice(src + 1).split('/').slice(0, 2).join('/')}`;
+  const bench = url.indexOf('/bench/');
+  if (bench >= 0) return 'bench';
+  return url;
+}
+
+const byFunction = new Map<string, number>();
+const byArea = new Map<string, number>();
+for (const node of profile.nodes) {
+  const us = selfUs.get(node.id) ?? 0;
+  if (!us) continue;
+  const { functionName, url, lineNumber } = node.callFrame;
+  const short = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/main\//, '');
+  const key = `${functionName || '(anonymous)'}  ${short ? `${short}:${lineNumber + 1}` : ''}`;
+  byFunction.set(key, (byFunction.get(key) ?? 0) + us);
+  const a = area(url, functionName);
+  byArea.set(a, (byArea.get(a) ?? 0) + us);
+}
+
+const pct = (us: number) => `${((us / total) * 100).toFixed(1).padStart(5)} %`;
+const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
+console.log(`profile ${file}: ${(total / 1e6).toFixed(1)} s sampled`);
+console.log('\nself time by area:');
+for (const [k, v] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${pct(v)} ${ms(v)}  ${k}`);
+console.log(`\ntop ${topN} functions by self time:`);
+for (const [k, v] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, topN)) console.log(`${pct(v)} ${ms(v)}  ${k}`);

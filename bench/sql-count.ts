@@ -1,0 +1,263 @@
+// `npx tsx bench/sql-count.ts`: how many SQL statements one HTTP request to `orders(first: K)` causes,
+// for K = 1, 10, 50, 100. The target is a constant count whatever K (no per-row queries).
+//
+// Method: the server (src/server.ts startServer, in this process) runs on a PrismaClient built like
+// src/db/prisma.ts createPrisma, except that the PrismaPg adapter is given a pg.Pool we own
+// (`new PrismaPg(pool)`). Every pg.Client the pool opens has its `query` wrapped, so each statement
+// sent to PostgreSQL is recorded: the API key lookup, BEGIN/COMMIT, everything. The counter is reset
+// before a request and read when its response has arrived; nothing else runs meanwhile.
+//
+// Data: a fresh database (DATABASE_URL, else embedded; see bench/lib.ts), one taxed merchant,
+// BENCH_SQL_ORDERS (default 150) orders of 3 lines each, each edited twice (updateLineItem,
+// setShippingAddress) so it has 3 activities; every 10th is then canceled (4 more... 2 activities).
+//
+// When the count grows with K, each selected field is removed in turn to name the one that causes
+// the per-row queries.
+import pg from 'pg';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from '../src/generated/prisma/client.js';
+import { poolSize } from '../src/db/prisma.js';
+import { startServer } from '../src/server.js';
+import { systemClock } from '../src/domain/context.js';
+import { CREATE_ORDER, GraphQLClient, createOrderInput, envNumber, openBenchDatabase, percentile, signupTaxedMerchant, table } from './lib.js';
+
+const ORDERS = envNumber('BENCH_SQL_ORDERS', 150);
+const KS = [1, 10, 50, 100];
+const REPEAT = 3;
+const log = (m: string) => console.log(`[sql-count] ${m}`);
+
+// ---------------------------------------------------------------------------------------------
+// Counting at the driver
+
+interface Recorded {
+  text: string;
+  params: number;
+}
+
+let recording: Recorded[] | null = null;
+let connections = 0;
+
+function countingPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize(), application_name: 'flint-sql-count' });
+  pool.on('connect', (client) => {
+    connections += 1;
+    const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      const first = args[0] as string | { text: string; values?: unknown[] };
+      const text = typeof first === 'string' ? first : first.text;
+      const values = typeof first === 'string' ? (args[1] as unknown[] | undefined) : first.values;
+      recording?.push({ text, params: Array.isArray(values) ? values.length : 0 });
+      return original(...args);
+    };
+  });
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** One line per statement shape: whitespace collapsed, parameter lists of any length folded. */
+function normalize(sql: string): string {
+  return sql
+    .replace(/\s+/g, ' ')
+    .replace(/\$\d+(::[\w"\[\]]+)?(\s*,\s*\$\d+(::[\w"\[\]]+)?)+/g, '$…')
+    .replace(/\$\d+/g, '$?')
+    .trim();
+}
+
+async function counted<T>(fn: () => Promise<T>): Promise<{ value: T; statements: Recorded[]; ms: number }> {
+  recording = [];
+  const t0 = performance.now();
+  const value = await fn();
+  const ms = performance.now() - t0;
+  // Let anything still in flight for this request settle (there should be nothing).
+  await new Promise((r) => setTimeout(r, 20));
+  const statements = recording;
+  recording = null;
+  return { value, statements, ms };
+}
+
+function shapes(statements: Recorded[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const s of statements) m.set(normalize(s.text), (m.get(normalize(s.text)) ?? 0) + 1);
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The query
+
+const LINE_FIELDS: Record<string, string> = {
+  id: 'id',
+  name: 'name',
+  taxes: 'taxes { name jurisdiction rate taxMoney { amount } }',
+  totalMoney: 'totalMoney { amount }',
+  refundableQuantity: 'refundableQuantity',
+};
+
+const ORDER_FIELDS: Record<string, string> = {
+  id: 'id',
+  status: 'status',
+  netAmounts:
+    'netAmounts { subtotalMoney { amount currency } discountMoney { amount } taxMoney { amount } totalMoney { amount } paidMoney { amount } refundedMoney { amount } balanceMoney { amount } }',
+  taxes: 'taxes { name jurisdiction rate inclusive taxableMoney { amount } taxMoney { amount } }',
+  summary: 'summary',
+  availableActions: 'availableActions { action }',
+  refundable: 'refundable { amountMoney { amount } }',
+  lineItems: '', // built from LINE_FIELDS
+  activity: 'activity { id type }',
+};
+
+function ordersQuery(omitOrderField?: string, omitLineField?: string): string {
+  const lineSel = Object.entries(LINE_FIELDS)
+    .filter(([k]) => k !== omitLineField)
+    .map(([, v]) => v)
+    .join(' ');
+  const sel = Object.entries(ORDER_FIELDS)
+    .filter(([k]) => k !== omitOrderField)
+    .map(([k, v]) => (k === 'lineItems' ? `lineItems { ${lineSel} }` : v))
+    .join('\n        ');
+  return `query Orders($first: Int!) {
+  orders(first: $first) {
+    edges {
+      node {
+        ${sel}
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const UPDATE_LINE = `mutation U($input: UpdateLineItemInput!) { updateLineItem(input: $input) { order { id version } userErrors { code message field } } }`;
+const SET_SHIPPING = `mutation S($input: SetShippingAddressInput!) { setShippingAddress(input: $input) { order { id version } userErrors { code message field } } }`;
+const CANCEL = `mutation C($input: CancelOrderInput!) { cancelOrder(input: $input) { order { id status } userErrors { code message field } } }`;
+
+async function main(): Promise<void> {
+  const database = await openBenchDatabase(log);
+  const pool = countingPool(database.url);
+  const db = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const app = await startServer({ db, clock: systemClock }, { development: false, port: 0 }, '127.0.0.1');
+  const client = new GraphQLClient(app.url);
+  try {
+    const { key } = await signupTaxedMerchant(client, 'Count Co');
+
+    // One createOrder, counted, for the record.
+    const created = await counted(() => client.exec(CREATE_ORDER, { input: createOrderInput(0) }, key, 'createOrder'));
+    const createStatements = created.statements;
+
+    // Seed.
+    const t0 = Date.now();
+    let next = 1;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= ORDERS) return;
+          const data = await client.exec(CREATE_ORDER, { input: createOrderInput(i) }, key, 'createOrder');
+          const order = data.createOrder.order;
+          await client.exec(UPDATE_LINE, { input: { orderId: order.id, lineItemId: order.lineItems[0].id, quantity: 3 + (i % 4), expectedVersion: 1 } }, key, 'updateLineItem');
+          await client.exec(
+            SET_SHIPPING,
+            { input: { orderId: order.id, shippingAddress: { country: 'US', region: 'CA', city: 'Oakland', line1: `${i} Broadway`, postalCode: '94607' }, expectedVersion: 2 } },
+            key,
+            'setShippingAddress',
+          );
+          if (i % 10 === 0) await client.exec(CANCEL, { input: { orderId: order.id, reason: 'bench' } }, key, 'cancelOrder');
+        }
+      }),
+    );
+    log(`seeded ${ORDERS} orders (3 lines, 3-5 activities each) in ${((Date.now() - t0) / 1000).toFixed(1)} s; pool connections opened so far: ${connections}`);
+
+    const run = async (query: string, k: number) => {
+      const body = client.body(query, { first: k });
+      return counted(async () => {
+        const res = await client.raw(body, key);
+        const json = JSON.parse(res.body) as { data?: any; errors?: unknown[] };
+        if (res.status !== 200 || json.errors?.length) throw new Error(`orders(first: ${k}) failed: ${res.body.slice(0, 1000)}`);
+        return json.data.orders.edges as { node: { lineItems: unknown[]; activity?: unknown[] } }[];
+      });
+    };
+
+    const full = ordersQuery();
+    // Warm up every shape once (prepared plans, Prisma's query cache) before counting.
+    for (const k of KS) await run(full, k);
+    const results: { k: number; counts: number[]; edges: number; lines: number; acts: number; ms: number; statements: Recorded[] }[] = [];
+    for (const k of KS) {
+      const counts: number[] = [];
+      const times: number[] = [];
+      let last: Awaited<ReturnType<typeof run>> | null = null;
+      for (let r = 0; r < REPEAT; r++) {
+        last = await run(full, k);
+        counts.push(last.statements.length);
+        times.push(last.ms);
+      }
+      const edges = last!.value;
+      times.sort((a, b) => a - b);
+      results.push({
+        k,
+        counts,
+        edges: edges.length,
+        lines: edges.reduce((n, e) => n + e.node.lineItems.length, 0),
+        acts: edges.reduce((n, e) => n + (e.node.activity?.length ?? 0), 0),
+        ms: percentile(times, 50),
+        statements: last!.statements,
+      });
+    }
+
+    console.log('');
+    console.log(`## SQL statements per request, ${database.label}`);
+    console.log('');
+    console.log(`createOrder (3 lines, no idempotencyKey): ${createStatements.length} statements`);
+    console.log('');
+    for (const [shape, n] of shapes(createStatements)) console.log(`- ${n} x \`${shape}\``);
+    console.log('');
+    console.log(
+      table(
+        ['orders(first: K)', 'statements (3 runs)', 'orders', 'line items', 'activities', 'median ms'],
+        results.map((r) => [`K = ${r.k}`, r.counts.join(' / '), r.edges, r.lines, r.acts, r.ms.toFixed(1)]),
+      ),
+    );
+    const constant = results.every((r) => r.counts.every((c) => c === results[0]!.counts[0]));
+    console.log('');
+    console.log(constant ? `Constant: ${results[0]!.counts[0]} statements whatever K.` : 'NOT constant: the statement count grows with K.');
+    const k100 = results.find((r) => r.k === 100)!;
+    console.log('');
+    console.log(`Statements of one orders(first: 100) request, in order (normalized; "$…" = a parameter list, params = values sent):`);
+    console.log('');
+    k100.statements.forEach((s, i) => console.log(`${i + 1}. [${s.params} params] \`${normalize(s.text)}\``));
+
+    if (!constant) {
+      const small = shapes(results[0]!.statements);
+      console.log('');
+      console.log('Shapes whose count grows with K (K=1 -> K=100):');
+      for (const [shape, n] of shapes(k100.statements)) {
+        if (n !== (small.get(shape) ?? 0)) console.log(`- ${small.get(shape) ?? 0} -> ${n}: \`${shape}\``);
+      }
+      console.log('');
+      console.log('Ablation: statements at K=1 and K=100 with one field left out (constant => that field causes the per-row queries):');
+      const rows: string[][] = [];
+      const ablate = async (label: string, q: string) => {
+        await run(q, 1);
+        await run(q, 100);
+        const a = (await run(q, 1)).statements.length;
+        const b = (await run(q, 100)).statements.length;
+        rows.push([label, String(a), String(b), a === b ? 'constant' : `+${b - a}`]);
+      };
+      for (const f of Object.keys(ORDER_FIELDS)) await ablate(`without Order.${f}`, ordersQuery(f));
+      for (const f of Object.keys(LINE_FIELDS)) await ablate(`without LineItem.${f}`, ordersQuery(undefined, f));
+      console.log('');
+      console.log(table(['selection', 'K=1', 'K=100', 'growth'], rows));
+    }
+  } finally {
+    client.agent.destroy();
+    await app.close().catch(() => {});
+    await db.$disconnect().catch(() => {});
+    await pool.end().catch(() => {});
+    await database.cleanup();
+  }
+}
+
+main().catch((err) => {
+  console.error('[sql-count] failed:', err);
+  process.exitCode = 1;
+});
