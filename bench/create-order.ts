@@ -138,9 +138,9 @@ async function processCpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-/** CPU seconds of every process named `postgres` (both clusters, all backends). */
-async function postgresCpuSeconds(): Promise<number> {
-  let total = 0;
+/** CPU seconds of every process named `postgres` (both clusters, all backends), by pid. */
+async function postgresCpu(): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -148,11 +148,18 @@ async function postgresCpuSeconds(): Promise<number> {
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       if (comm !== 'postgres') continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+      out.set(entry, (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
     } catch {
       // the process exited meanwhile
     }
   }
+  return out;
+}
+
+/** CPU used between two snapshots by the processes alive at the end (new ones count in full). */
+function postgresCpuDelta(before: Map<string, number>, after: Map<string, number>): number {
+  let total = 0;
+  for (const [pid, secs] of after) total += secs - (before.get(pid) ?? 0);
   return total;
 }
 
@@ -230,7 +237,7 @@ async function runLevel(
   })();
   const cpu0 = serverPid ? await processCpuSeconds(serverPid) : 0;
   const self0 = process.cpuUsage();
-  const pg0 = await postgresCpuSeconds();
+  const pg0 = await postgresCpu();
   const m0 = await machineCpu();
   const t0 = performance.now();
   const { errors, firstError } = await runWorkers(concurrency, DURATION_MS, op, latencies);
@@ -239,7 +246,7 @@ async function runLevel(
   const m1 = await machineCpu();
   const self1 = process.cpuUsage(self0);
   const cpu1 = serverPid ? await processCpuSeconds(serverPid) : 0;
-  const pg1 = await postgresCpuSeconds();
+  const pg1 = await postgresCpu();
   sampling = false;
   await sampler;
   const end = serverPid ? await rssOf(serverPid) : null;
@@ -247,7 +254,7 @@ async function runLevel(
   latencies.sort((a, b) => a - b);
   const serverCores = serverPid ? (cpu1 - cpu0) / seconds : 0;
   const benchCores = (self1.user + self1.system) / 1e6 / seconds;
-  const postgresCores = (pg1 - pg0) / seconds;
+  const postgresCores = postgresCpuDelta(pg0, pg1) / seconds;
   const busyCores = m1.busy - m0.busy;
   return {
     series,

@@ -62,10 +62,35 @@ for (const node of profile.nodes) {
   byArea.set(a, (byArea.get(a) ?? 0) + us);
 }
 
+// Inclusive time: each sample counts once for every distinct function on its stack.
+const parent = new Map<number, number>();
+for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const keyOf = (n: Node) => {
+  const { functionName, url, lineNumber } = n.callFrame;
+  const short = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/main\//, '');
+  return `${functionName || '(anonymous)'}  ${short ? `${short}:${lineNumber + 1}` : ''}`;
+};
+const inclusive = new Map<string, number>();
+for (let i = 0; i < samples.length; i++) {
+  const dt = deltas[i + 1] ?? 0;
+  const seen = new Set<string>();
+  for (let id: number | undefined = samples[i]; id !== undefined; id = parent.get(id)) {
+    const k = keyOf(byId.get(id)!);
+    if (!seen.has(k)) {
+      seen.add(k);
+      inclusive.set(k, (inclusive.get(k) ?? 0) + dt);
+    }
+  }
+}
+
 const pct = (us: number) => `${((us / total) * 100).toFixed(1).padStart(5)} %`;
 const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
 console.log(`profile ${file}: ${(total / 1e6).toFixed(1)} s sampled`);
 console.log('\nself time by area:');
 for (const [k, v] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${pct(v)} ${ms(v)}  ${k}`);
+const inclusiveFilter = process.env.PROFILE_INCLUSIVE_FILTER ? new RegExp(process.env.PROFILE_INCLUSIVE_FILTER) : /src\/|@prisma|pothos|graphql|yoga|pg\//;
+console.log(`\ntop ${topN} functions by inclusive time (app and library frames matching ${inclusiveFilter}):`);
+for (const [k, v] of [...inclusive].filter(([k]) => inclusiveFilter.test(k)).sort((a, b) => b[1] - a[1]).slice(0, topN)) console.log(`${pct(v)} ${ms(v)}  ${k}`);
 console.log(`\ntop ${topN} functions by self time:`);
 for (const [k, v] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, topN)) console.log(`${pct(v)} ${ms(v)}  ${k}`);

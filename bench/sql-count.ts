@@ -9,19 +9,24 @@
 //
 // Data: a fresh database (DATABASE_URL, else embedded; see bench/lib.ts), one taxed merchant,
 // BENCH_SQL_ORDERS (default 150) orders of 3 lines each, each edited twice (updateLineItem,
-// setShippingAddress) so it has 3 activities; every 10th is then canceled (4 more... 2 activities).
+// setShippingAddress) so it has 3 activities; every 10th is then canceled (2 more activities).
 //
 // When the count grows with K, each selected field is removed in turn to name the one that causes
-// the per-row queries.
+// the per-row queries. BENCH_PROFILE_DIR=<dir> also writes a CPU profile of 20 orders(first: 100)
+// requests (orders-first-100.cpuprofile; summarise with `npx tsx bench/profile-top.ts <file>`).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector';
+import path from 'node:path';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../src/generated/prisma/client.js';
 import { poolSize } from '../src/db/prisma.js';
 import { startServer } from '../src/server.js';
 import { systemClock } from '../src/domain/context.js';
-import { CREATE_ORDER, GraphQLClient, createOrderInput, envNumber, openBenchDatabase, percentile, signupTaxedMerchant, table } from './lib.js';
+import { CREATE_ORDER, CREATE_ORDER_FIELDS, CREATE_ORDER_LINE_FIELDS, GraphQLClient, createOrderMutation, createOrderInput, envNumber, openBenchDatabase, percentile, signupTaxedMerchant, table } from './lib.js';
 
 const ORDERS = envNumber('BENCH_SQL_ORDERS', 150);
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : null;
 const KS = [1, 10, 50, 100];
 const REPEAT = 3;
 const log = (m: string) => console.log(`[sql-count] ${m}`);
@@ -141,9 +146,24 @@ async function main(): Promise<void> {
   try {
     const { key } = await signupTaxedMerchant(client, 'Count Co');
 
-    // One createOrder, counted, for the record.
+    // createOrder, counted (after one warm-up), and with each selected field left out in turn: the
+    // statements after COMMIT are the response being read back.
+    await client.exec(CREATE_ORDER, { input: createOrderInput(0) }, key, 'createOrder');
     const created = await counted(() => client.exec(CREATE_ORDER, { input: createOrderInput(0) }, key, 'createOrder'));
     const createStatements = created.statements;
+    const createAblation: string[][] = [];
+    const ablateCreate = async (label: string, mutation: string) => {
+      await client.exec(mutation, { input: createOrderInput(0) }, key, 'createOrder');
+      const n = (await counted(() => client.exec(mutation, { input: createOrderInput(0) }, key, 'createOrder'))).statements.length;
+      createAblation.push([label, String(n), n < createStatements.length ? `-${createStatements.length - n}` : '']);
+    };
+    for (const f of Object.keys(CREATE_ORDER_FIELDS)) await ablateCreate(`without order.${f}`, createOrderMutation(f));
+    for (const f of Object.keys(CREATE_ORDER_LINE_FIELDS)) await ablateCreate(`without order.lineItems.${f}`, createOrderMutation(undefined, f));
+    const only = (sel: string) => `mutation C($input: CreateOrderInput!) { createOrder(input: $input) { order { ${sel} } userErrors { code } } }`;
+    await ablateCreate('only order { id status version taxes {...} } (no field with a Prisma select)', only('id status version taxes { name rate taxMoney { amount } }'));
+    await ablateCreate('only order { id netAmounts {...} }', only('id netAmounts { totalMoney { amount } }'));
+    await ablateCreate('only order { id lineItems { id } }', only('id lineItems { id }'));
+    await ablateCreate('only order { id }', only('id'));
 
     // Seed.
     const t0 = Date.now();
@@ -179,6 +199,25 @@ async function main(): Promise<void> {
     };
 
     const full = ordersQuery();
+    if (PROFILE_DIR) {
+      // CPU profile of this process (server and client) over 20 orders(first: 100) requests.
+      for (let i = 0; i < 5; i++) await run(full, 100);
+      await mkdir(PROFILE_DIR, { recursive: true });
+      const session = new Session();
+      session.connect();
+      const post = (method: string, params: object = {}) =>
+        new Promise<any>((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+      await post('Profiler.enable');
+      await post('Profiler.setSamplingInterval', { interval: 500 });
+      await post('Profiler.start');
+      const t = performance.now();
+      for (let i = 0; i < 20; i++) await run(full, 100);
+      const { profile } = await post('Profiler.stop');
+      session.disconnect();
+      const file = path.join(PROFILE_DIR, 'orders-first-100.cpuprofile');
+      await writeFile(file, JSON.stringify(profile));
+      log(`profiled 20 x orders(first: 100) in ${((performance.now() - t) / 20).toFixed(1)} ms each: ${file}`);
+    }
     // Warm up every shape once (prepared plans, Prisma's query cache) before counting.
     for (const k of KS) await run(full, k);
     const results: { k: number; counts: number[]; edges: number; lines: number; acts: number; ms: number; statements: Recorded[] }[] = [];
@@ -209,7 +248,11 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`createOrder (3 lines, no idempotencyKey): ${createStatements.length} statements`);
     console.log('');
-    for (const [shape, n] of shapes(createStatements)) console.log(`- ${n} x \`${shape}\``);
+    createStatements.forEach((s, i) => console.log(`${i + 1}. [${s.params} params] \`${normalize(s.text)}\``));
+    console.log('');
+    console.log('createOrder with one selected field left out:');
+    console.log('');
+    console.log(table(['selection', 'statements', 'saved'], createAblation));
     console.log('');
     console.log(
       table(

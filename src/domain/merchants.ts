@@ -76,10 +76,11 @@ export async function revokeApiKey(scope: Scope, input: { id: string }): Promise
     run: async ({ tx, at }) => {
       const key = await tx.apiKey.findFirst({ where: { id: input.id, merchantId: scope.merchantId } });
       if (!key) return fail(notFound('API key', input.id, ['input', 'id']));
-      if (key.revokedAt) {
+      // Conditional update: of two concurrent revokes exactly one changes the row (and records it).
+      const revoked = await tx.apiKey.updateMany({ where: { id: key.id, revokedAt: null }, data: { revokedAt: at } });
+      if (revoked.count === 0) {
         return fail(userError('INVALID_STATE_TRANSITION', `API key ${key.prefix}... is already revoked; nothing to do.`, ['input', 'id']));
       }
-      await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: at } });
       await appendActivity(tx, scope, at, null, [Activities.apiKeyRevoked({ id: key.id, prefix: key.prefix, revokedAt: at })]);
       return ok({ apiKeyId: key.id });
     },

@@ -24,7 +24,7 @@ export async function addTaxRegistration(scope: Scope, input: { jurisdiction: st
   const { outcome } = await runMutation({
     scope,
     operation: 'addTaxRegistration',
-    input,
+    input: { ...input, jurisdiction },
     run: async ({ tx, at, idempotencyKey }) => {
       const id = newId('TaxRegistration');
       const inserted = await tx.$executeRaw`
@@ -47,7 +47,7 @@ export async function removeTaxRegistration(scope: Scope, input: { jurisdiction:
   const { outcome } = await runMutation({
     scope,
     operation: 'removeTaxRegistration',
-    input,
+    input: { ...input, jurisdiction },
     run: async ({ tx, at, idempotencyKey }) => {
       const reg = await tx.taxRegistration.findUnique({
         where: { merchantId_livemode_jurisdiction: { merchantId: scope.merchantId, livemode: scope.livemode, jurisdiction } },
@@ -100,11 +100,11 @@ export async function setTaxRate(scope: Scope, input: SetTaxRateInput): Promise<
     errors.push(userError('INVALID_INPUT', 'taxCategory must be 1 to 64 of a-z, 0-9, "_" and "-", e.g. "food".', ['input', 'taxCategory']));
   }
   if (errors.length > 0) return fail(...errors);
-  const inclusive = input.inclusive ?? false;
   const { outcome } = await runMutation({
     scope,
     operation: 'setTaxRate',
-    input: { ...input },
+    // Hashed in normalised form: "us-ca" and "US-CA" are the same request.
+    input: { ...input, jurisdiction, name, rate, taxCategory },
     run: async ({ tx, at, idempotencyKey }) => {
       const where = {
         merchantId_livemode_jurisdiction_name_taxCategory: {
@@ -126,11 +126,12 @@ export async function setTaxRate(scope: Scope, input: SetTaxRateInput): Promise<
           name,
           rate,
           taxCategory,
-          inclusive,
+          inclusive: input.inclusive ?? false,
           createdAt: at,
           updatedAt: at,
         },
-        update: { rate, inclusive, updatedAt: at },
+        // Replacing keeps `inclusive` unless it is given again.
+        update: { rate, ...(input.inclusive === null || input.inclusive === undefined ? {} : { inclusive: input.inclusive }), updatedAt: at },
       });
       const snapshot = (r: typeof after) => ({ id: r.id, jurisdiction: r.jurisdiction, name: r.name, rate: r.rate, taxCategory: r.taxCategory || null, inclusive: r.inclusive });
       await appendActivity(tx, scope, at, idempotencyKey, [Activities.taxRateSet(before ? snapshot(before) : null, snapshot(after))]);

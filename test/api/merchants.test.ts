@@ -444,6 +444,15 @@ describe('revokeApiKey', () => {
     expect(await api.db.activity.count({ where: { type: 'api_key.revoked', merchantId: { in: [a.merchant.id, b.merchant.id] } } })).toBe(0);
   });
 
+  it('a key revoked by parallel requests is revoked once: one success, one audit entry', async () => {
+    const { merchant, key } = await signUp();
+    const second = (await api.exec(CreateApiKey, { input: { livemode: false } }, key)).createApiKey;
+    const results = await Promise.all(Array.from({ length: 8 }, () => api.exec(RevokeApiKey, { input: { id: second.apiKey!.id } }, key)));
+    const succeeded = results.filter((r) => r.revokeApiKey.userErrors.length === 0);
+    expect(succeeded).toHaveLength(1);
+    expect(await api.db.activity.count({ where: { merchantId: merchant.id, type: 'api_key.revoked' } })).toBe(1);
+  });
+
   it('revoking an unknown key id is NOT_FOUND', async () => {
     const { key } = await signUp();
     const payload = (await api.exec(RevokeApiKey, { input: { id: 'key_01JZZZZZZZZZZZZZZZZZZZZZZZ' } }, key)).revokeApiKey;

@@ -417,6 +417,20 @@ describe('nexus and jurisdiction', () => {
     expect(untaxed.netAmounts.totalMoney.amount).toBe(2000);
   });
 
+  it('normalizes the shipping address before choosing the jurisdiction ("us" / "us-ca" → US, CA)', async () => {
+    const { key } = await api.signup();
+    await taxSettings(key, ['US-CA'], [{ jurisdiction: 'US-CA', name: 'California sales tax', rate: '0.0725' }]);
+    const data = await api.exec(
+      CreateOrder,
+      { input: { shippingAddress: { country: 'us', region: 'us-ca' }, lineItems: lines('USD', [{ amount: 2000 }]) } },
+      key,
+    );
+    expect(data.createOrder.userErrors).toEqual([]);
+    const order = data.createOrder.order!;
+    expect(order.taxes.map((t) => [t.jurisdiction, t.taxMoney.amount])).toEqual([['US-CA', 145]]);
+    expect(order.netAmounts.totalMoney.amount).toBe(2145);
+  });
+
   it('setShippingAddress re-prices: VAT appears for Germany and disappears for a country without nexus', async () => {
     const { key } = await api.signup();
     await taxSettings(key, ['DE'], [{ jurisdiction: 'DE', name: 'Umsatzsteuer', rate: '0.19', inclusive: true }]);

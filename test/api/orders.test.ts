@@ -240,6 +240,9 @@ describe('createOrder and order(id)', () => {
       balanceMoney: { amount: 5448 },
     });
     expect(order.activity.map((a) => a.type)).toEqual(['order.created']);
+    expect(order.summary).toContain('Organic Coffee Beans ×2');
+    expect(order.summary).toContain('Ceramic Mug ×1');
+    expect(order.summary).toContain('54.48 USD');
 
     // Reading it back returns the same state.
     const read = await getOrder(key, order.id);
@@ -728,6 +731,31 @@ describe('expectedVersion and concurrency', () => {
     // Positions stay unique, so the line order is stable.
     const positions = (await api.db.lineItem.findMany({ where: { orderId: order.id }, select: { position: true } })).map((p) => p.position);
     expect(new Set(positions).size).toBe(11);
+  });
+
+  it('a cancel racing parallel addLineItems: no line is added after the cancel', async () => {
+    const { key } = await api.signup();
+    const order = await createSimple(key);
+    const adds = Array.from({ length: 8 }, (_, i) =>
+      api.exec(AddLines, { input: { orderId: order.id, lineItems: [line({ name: `Race ${i}`, quantity: 1, amount: 5 })] } }, key).then((r) => r.addLineItems),
+    );
+    const cancel = api.exec(CancelOrder, { input: { orderId: order.id } }, key).then((r) => r.cancelOrder);
+    const [addResults, cancelResult] = await Promise.all([Promise.all(adds), cancel]);
+    expect(cancelResult.userErrors).toEqual([]);
+    const cancelVersion = cancelResult.order!.version;
+    const added = addResults.filter((r) => r.userErrors.length === 0);
+    for (const r of addResults) {
+      if (r.userErrors.length > 0) expect(r.userErrors.map((e) => e.code)).toEqual(['ORDER_NOT_EDITABLE']);
+      else expect(r.order!.version).toBeLessThan(cancelVersion);
+    }
+    const final = await getOrder(key, order.id);
+    expect(final.status).toBe('CANCELED');
+    expect(final.lineItems).toHaveLength(1 + added.length);
+    expect(final.version).toBe(2 + added.length);
+    expect(cancelVersion).toBe(final.version);
+    const types = final.activity.map((a) => a.type);
+    expect(types.lastIndexOf('order.line_items_added')).toBeLessThan(types.indexOf('order.canceled'));
+    expect(types.slice(-2)).toEqual(['order.canceled', 'order.status_changed']);
   });
 
   it('parallel edits with the same expectedVersion: exactly one wins, the rest get VERSION_CONFLICT', async () => {

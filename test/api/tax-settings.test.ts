@@ -502,6 +502,45 @@ describe('idempotency of tax mutations', () => {
   });
 });
 
+describe('concurrent tax changes', () => {
+  it('the same registration added by parallel requests exists once, recorded once', async () => {
+    const { key, merchantId } = await merchant();
+    const results = await Promise.all(Array.from({ length: 6 }, () => api.request(AddRegistration, { input: { jurisdiction: 'US-TX' } }, key)));
+    for (const r of results) {
+      expect(r.errors).toBeUndefined();
+      expect(r.data?.addTaxRegistration.userErrors).toEqual([]);
+    }
+    expect((await settings(key)).taxRegistrations.map((r) => r.jurisdiction)).toEqual(['US-TX']);
+    expect(await activities(merchantId, 'tax_registration.added')).toHaveLength(1);
+  });
+
+  it('the same new rate set by parallel requests succeeds for every request and exists once', async () => {
+    const { key } = await merchant();
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => api.request(SetRate, { input: { jurisdiction: 'US-TX', name: 'Texas sales tax', rate: '0.0625' } }, key)),
+    );
+    for (const r of results) {
+      expect(r.errors).toBeUndefined();
+      expect(r.data?.setTaxRate.userErrors).toEqual([]);
+    }
+    expect((await settings(key)).taxRates.map((r) => [r.jurisdiction, r.name, r.rate])).toEqual([['US-TX', 'Texas sales tax', '0.0625']]);
+  });
+
+  it('parallel requests with one idempotency key have one effect and one result', async () => {
+    const { key, merchantId } = await merchant();
+    const idem = randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => api.request(SetRate, { input: { jurisdiction: 'DE', name: 'VAT', rate: '0.19', idempotencyKey: idem } }, key)),
+    );
+    for (const r of results) {
+      expect(r.errors).toBeUndefined();
+      expect(r.data?.setTaxRate).toEqual(results[0]!.data?.setTaxRate);
+    }
+    expect(results[0]!.data?.setTaxRate.userErrors).toEqual([]);
+    expect(await activities(merchantId, 'tax_rate.set')).toHaveLength(1);
+  });
+});
+
 describe('tax settings are per mode (test and live)', () => {
   it('a live key sees none of the test settings, and the test key none of the live ones', async () => {
     const { key } = await merchant();

@@ -246,7 +246,9 @@ const SetTaxRateInput = builder.inputType('SetTaxRateInput', {
     name: t.string({ required: true, description: 'Human name, e.g. "California sales tax" or "GST".' }),
     rate: t.string({ required: true, description: 'Decimal string, 0 <= rate < 1, e.g. "0.0725". "0" exempts the category.' }),
     taxCategory: t.string({ description: 'Only for line items of this category (e.g. "food"); empty for all others.' }),
-    inclusive: t.boolean({ description: 'true when prices already include this tax (VAT); default false (sales tax added on top).' }),
+    inclusive: t.boolean({
+      description: 'true when prices already include this tax (VAT); false for sales tax added on top. Default false for a new rate; a replaced rate keeps its value unless given.',
+    }),
     idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }),
   }),
 });
