@@ -1,4 +1,4 @@
-// The HTTP server: GraphQL at /graphql (GraphiQL in development), /health and /ready.
+// The HTTP server: GraphQL at /graphql (GraphiQL in development) plus the plain routes of src/http/routes.ts.
 import { createServer, type Server } from 'node:http';
 import { createYoga } from 'graphql-yoga';
 import type { Config } from './config.js';
@@ -6,6 +6,7 @@ import type { Deps } from './domain/context.js';
 import { authenticate } from './domain/auth.js';
 import { schema } from './graphql/schema.js';
 import type { GraphQLContext } from './graphql/context.js';
+import { HTTP_ROUTES, sendJson } from './http/routes.js';
 
 export interface AppServer {
   server: Server;
@@ -33,21 +34,16 @@ export function createApp(deps: Deps, config: Pick<Config, 'development'>) {
 export async function startServer(deps: Deps, config: Pick<Config, 'development' | 'port'>, host = '0.0.0.0'): Promise<AppServer> {
   const yoga = createApp(deps, config);
   const server = createServer(async (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/health') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
-      return;
-    }
-    if (path === '/ready') {
-      try {
-        await deps.db.$queryRaw`SELECT 1`;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ready', database: 'ok' }));
-      } catch {
-        res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'not ready', database: 'unreachable' }));
+    try {
+      for (const route of HTTP_ROUTES) {
+        if (await route(req, res, deps)) return;
       }
-      return;
+      await yoga.handle(req, res);
+    } catch (error) {
+      console.error('unhandled error in HTTP handler', error);
+      if (!res.headersSent) sendJson(res, 500, { error: 'Unexpected error.' });
+      else res.end();
     }
-    await yoga.handle(req, res);
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,7 @@ import './types/user-error.js';
 import './types/node.js';
 import './types/address.js';
 import './types/merchant.js';
+import './types/activity.js';
 import './types/order.js';
 
 builder.queryType({ description: 'Read the merchant\'s orders, settings and objects. Every query needs "Authorization: Bearer <API key>".' });
