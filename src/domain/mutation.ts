@@ -30,9 +30,22 @@ export interface MutationRequest<R extends Json> {
   run(ctx: MutationContext): Promise<Outcome<R>>;
 }
 
+/** An optional field sent as null means the same as one left out. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== null && v !== undefined)
+        .map(([k, v]) => [k, withoutNulls(v)]),
+    );
+  }
+  return value;
+}
+
 export function requestHash(operation: string, input: Record<string, unknown>): string {
   const { idempotencyKey: _ignored, ...rest } = input;
-  return createHash('sha256').update(`${operation}\n${canonicalJson(rest)}`).digest('hex');
+  return createHash('sha256').update(`${operation}\n${canonicalJson(withoutNulls(rest))}`).digest('hex');
 }
 
 function validateKey(key: unknown): UserError | null {

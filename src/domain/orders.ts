@@ -189,6 +189,26 @@ function applyPricing(order: OrderRow, lines: LineRow[], priced: PricedOrder): {
   };
 }
 
+/**
+ * Amounts are exposed as SafeInt (pricing.md §1). Inputs are bounded per line, but a line or an order can
+ * still add up past 2^53 - 1; such an order is refused before anything is written.
+ */
+function amountLimitError(priced: { order: OrderRow; lines: LineRow[] }, field: Path): UserError | null {
+  const max = BigInt(Number.MAX_SAFE_INTEGER);
+  const amounts = [
+    priced.order.subtotalAmount,
+    priced.order.taxAmount,
+    priced.order.totalAmount,
+    ...priced.lines.flatMap((l) => [l.grossAmount, l.taxAmount, l.totalAmount]),
+  ];
+  if (amounts.every((a) => a <= max)) return null;
+  return userError(
+    'INVALID_INPUT',
+    `The order's amounts would exceed ${max} minor units, the largest amount Flint can represent exactly. Lower the quantities or prices, or split the order.`,
+    field,
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Snapshots for activity deltas
 
@@ -327,6 +347,8 @@ export async function createOrder(scope: Scope, input: CreateOrderInput): Promis
       };
       const draftLines: LineRow[] = lines.map((l, position) => newLineRow(scope, orderId, position, l, at));
       const priced = applyPricing(draft, draftLines, price(draft, draftLines, context));
+      const tooLarge = amountLimitError(priced, ['input', 'lineItems']);
+      if (tooLarge) return fail(tooLarge);
       await tx.order.create({
         data: {
           ...priced.order,
@@ -412,6 +434,8 @@ interface EditResult {
   added?: LineRow[];
   removedIds?: string[];
   reprice: boolean;
+  /** Where to point an amount-out-of-range error. */
+  amountField?: Path;
   /** Quantities changed (written even without re-pricing). */
   linesChanged?: boolean;
   activity: (before: { order: OrderRow; lines: LineRow[] }, after: { order: OrderRow; lines: LineRow[] }) => ActivityEntry[];
@@ -472,6 +496,8 @@ async function editOrder(
       if (result.value.reprice) {
         const context = await loadPricingContext(tx, scope);
         next = applyPricing(next.order, next.lines, price(next.order, next.lines, context));
+        const tooLarge = amountLimitError(next, result.value.amountField ?? ['input']);
+        if (tooLarge) return fail(tooLarge);
       }
       if (result.value.removedIds && result.value.removedIds.length > 0) {
         await tx.lineItem.deleteMany({ where: { id: { in: result.value.removedIds }, orderId: order.id } });
@@ -513,6 +539,7 @@ export async function addLineItems(scope: Scope, input: AddLineItemsInput): Prom
       lines: [...lines, ...added],
       added,
       reprice: true,
+      amountField: ['input', 'lineItems'],
       activity: (before, after) => [
         Activities.lineItemsAdded(
           order.id,
@@ -560,6 +587,7 @@ export async function updateLineItem(scope: Scope, input: UpdateLineItemInput): 
       order,
       lines: lines.map((l) => (l.id === line.id ? { ...l, quantity: input.quantity } : l)),
       reprice: true,
+      amountField: ['input', 'quantity'],
       linesChanged: true,
       activity: (before, after) => [
         Activities.lineItemUpdated(

@@ -19,8 +19,10 @@ export const LIMITS = {
 
 export function checkString(errors: UserError[], value: string | null | undefined, path: Path, label: string, min: number, max: number): void {
   if (value === null || value === undefined) return;
-  if (value.trim().length < min || value.length > max) {
-    errors.push(userError('INVALID_INPUT', `${label} must be ${min} to ${max} characters (got ${value.length}).`, path));
+  // Characters are Unicode code points: a 500-emoji name is 500 characters.
+  const length = [...value].length;
+  if ([...value.trim()].length < min || length > max) {
+    errors.push(userError('INVALID_INPUT', `${label} must be ${min} to ${max} characters (got ${length}).`, path));
   }
 }
 

@@ -5,8 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
+import type { Clock } from '../../src/domain/context.js';
 
-const api = useTestApi();
+/** Real time plus an offset a test can move forward (keys are kept at least 24 hours). */
+let offsetMs = 0;
+const clock: Clock = { now: () => new Date(Date.now() + offsetMs) };
+const api = useTestApi({ clock });
 
 const OrderFields = graphql(`
   fragment IdemOrderFields on Order {
@@ -255,6 +259,22 @@ describe('createOrder with an idempotencyKey', () => {
     expect((await createOk(b.key, orderInput(idem, { customerId: 'cus_b', lineItems: [line('Tea', 700)] }))).id).toBe(orderB.id);
   });
 
+  it('keeps a key for at least 24 hours: a replay 23h59m later still returns the same order', async () => {
+    const { key, merchantId } = await api.signup();
+    const idem = randomUUID();
+    const first = await createOk(key, orderInput(idem));
+    try {
+      offsetMs = 24 * 60 * 60 * 1000 - 60 * 1000;
+      const later = await createOk(key, orderInput(idem));
+      expect(later.id).toBe(first.id);
+      const changed = await api.exec(CreateOrder, { input: orderInput(idem, { customerId: 'cus_later' }) }, key);
+      expect(changed.createOrder.userErrors.map((e) => e.code)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
+    } finally {
+      offsetMs = 0;
+    }
+    expect(await api.db.order.count({ where: { merchantId } })).toBe(1);
+  });
+
   it('does not store a key for a request refused by validation: it can be used again', async () => {
     const { key, merchantId } = await api.signup();
     const idem = randomUUID();
@@ -376,5 +396,17 @@ describe('edits with an idempotencyKey', () => {
     // Without the key (or with a new one) it is a new request, refused by the lifecycle.
     const again = (await api.exec(CancelOrder, { input: { orderId: order.id, reason: 'duplicate', idempotencyKey: randomUUID() } }, key)).cancelOrder;
     expect(again.userErrors.map((e) => e.code)).toEqual(['INVALID_STATE_TRANSITION']);
+  });
+});
+
+describe('request identity', () => {
+  it('treats an optional field sent as null like one left out (same request, replayed)', async () => {
+    const { key, merchantId } = await api.signup();
+    const idem = randomUUID();
+    const first = await createOk(key, orderInput(idem));
+    const before = await counts(merchantId);
+    const again = await createOk(key, orderInput(idem, { shippingAddress: null, couponCodes: null }));
+    expect(again.id).toBe(first.id);
+    expect(await counts(merchantId)).toEqual(before);
   });
 });

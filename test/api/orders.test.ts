@@ -775,3 +775,15 @@ describe('expectedVersion and concurrency', () => {
     expect(final.lineItems).toHaveLength(2);
   });
 });
+
+describe('orders pagination cursors', () => {
+  it('refuses a cursor that is not one of this list instead of restarting at the first page', async () => {
+    const { key } = await api.signup();
+    for (const after of ['garbage', Buffer.from('order:not-an-id').toString('base64url'), Buffer.from('refund:ord_x').toString('base64url')]) {
+      const result = await api.request(ListOrders, { first: 2, after }, key);
+      expect(result.data).toBeNull();
+      expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(result.errors?.[0]?.message).toContain('endCursor');
+    }
+  });
+});

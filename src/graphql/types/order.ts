@@ -1,6 +1,8 @@
+import { GraphQLError } from 'graphql';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from '../builder.js';
 import { Node } from './node.js';
+import { kindOfId } from '../../ids.js';
 import { Money, MoneyInput, money } from './money.js';
 import { Address, AddressInput, asAddress } from './address.js';
 import { UserError, IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
@@ -337,7 +339,8 @@ const OrderConnection = builder.objectRef<OrderPage>('OrderConnection').implemen
 const encodeCursor = (id: string) => Buffer.from(`order:${id}`).toString('base64url');
 function decodeCursor(cursor: string): string | null {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  return text.startsWith('order:') ? text.slice('order:'.length) : null;
+  const id = text.startsWith('order:') ? text.slice('order:'.length) : '';
+  return kindOfId(id) === 'Order' ? id : null;
 }
 
 export const MAX_PAGE_SIZE = 100;
@@ -355,11 +358,16 @@ builder.queryField('orders', (t) =>
       const scope = requireScope(ctx);
       const first = args.first ?? 20;
       if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-        throw new (await import('graphql')).GraphQLError(`first must be from 1 to ${MAX_PAGE_SIZE} (got ${first}).`, {
+        throw new GraphQLError(`first must be from 1 to ${MAX_PAGE_SIZE} (got ${first}).`, {
           extensions: { code: 'BAD_USER_INPUT' },
         });
       }
       const afterId = args.after ? decodeCursor(args.after) : null;
+      if (args.after && !afterId) {
+        throw new GraphQLError('`after` is not a cursor of this list: pass pageInfo.endCursor of the previous page, or leave it out for the first page.', {
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
+      }
       const f = args.filter;
       const where: Prisma.OrderWhereInput = {
         merchantId: scope.merchantId,
