@@ -6,15 +6,21 @@
 //   - Server: src/server.ts startServer in a child process (bench/server.ts), so that its RSS
 //     (/proc/<pid>/status VmRSS) and CPU time (/proc/<pid>/stat) are its own.
 //   - Load: closed loop, N workers each sending one request at a time over keep-alive node:http.
-//     Per level: warm-up (BENCH_WARMUP_S, default 2 s), then a fixed duration (BENCH_DURATION_S,
-//     default 8 s). Every response is checked (HTTP 200, no errors, empty userErrors).
+//     Per level: a warm-up of each series (BENCH_WARMUP_S, default 1.5 s), then BENCH_DURATION_S
+//     (default 8 s) of each, measured in BENCH_ROUNDS (default 4) interleaved slices so that a change
+//     in background load hits every series alike. Every response is checked (HTTP 200, no errors,
+//     empty userErrors); CPU of the server, this process, PostgreSQL and the rest ("other") is read
+//     from /proc for each slice.
 //   - Floor: 1 Order + 3 LineItem (one multi-row INSERT) + 1 Activity in one transaction, through
 //     a pg.Pool of the server's size (poolSize(), FLINT_DB_POOL_MAX), with the columns filled exactly
 //     as the app filled them (copied from an order created through the API).
 //   - Diagnostic series "pg, app's 12 statements": the floor plus the reads the app does per createOrder
 //     (API key lookup; tax registrations, tax rates, merchant origin inside the transaction; the order,
 //     its lines and their orders read back after COMMIT; see bench/sql-count.ts), to separate "more
-//     SQL" from "more CPU per request" in the gap. BENCH_SKIP_APP_SQL=1 skips it.
+//     SQL" from "more CPU per request" in the gap.
+//   - Diagnostic series "domain createOrder, in-process": src/domain/orders.ts createOrder called
+//     directly in this process on its own PrismaClient (createPrisma): the use case and Prisma without
+//     HTTP, GraphQL, the API key lookup and the response. BENCH_SKIP_DIAGNOSTICS=1 skips both.
 //
 // Env: BENCH_LEVELS (default "1,8,32"); BENCH_PROFILE_DIR=<dir> writes a CPU profile of the server for
 // each GraphQL measurement window (server-createOrder-c<N>.cpuprofile; summarise with
@@ -26,7 +32,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { poolSize } from '../src/db/prisma.js';
+import { createPrisma, poolSize } from '../src/db/prisma.js';
+import { createOrder, type CreateOrderInput } from '../src/domain/orders.js';
+import { scopeOf, systemClock, type Scope } from '../src/domain/context.js';
 import { newId } from '../src/ids.js';
 import { hashSecret } from '../src/domain/auth.js';
 import {
@@ -43,10 +51,11 @@ import {
   table,
 } from './lib.js';
 
-const WARMUP_MS = envNumber('BENCH_WARMUP_S', 2) * 1000;
+const WARMUP_MS = envNumber('BENCH_WARMUP_S', 1.5) * 1000;
 const DURATION_MS = envNumber('BENCH_DURATION_S', 8) * 1000;
+const ROUNDS = Math.round(envNumber('BENCH_ROUNDS', 4));
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,8,32').split(',').map((s) => Number.parseInt(s.trim(), 10)).filter((n) => n > 0);
-const APP_SQL = process.env.BENCH_SKIP_APP_SQL !== '1';
+const DIAGNOSTICS = process.env.BENCH_SKIP_DIAGNOSTICS !== '1';
 const TARGET_RATIO = 0.6;
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : null;
 
@@ -217,63 +226,111 @@ async function runWorkers(concurrency: number, ms: number, op: (worker: number) 
   return { errors, firstError };
 }
 
-async function runLevel(
-  series: string,
-  concurrency: number,
-  op: (worker: number) => Promise<void>,
-  serverPid: number | null,
-  profile?: () => Promise<() => Promise<void>>,
-): Promise<LevelResult> {
-  await runWorkers(concurrency, WARMUP_MS, op, null);
-  const stopProfile = profile ? await profile() : null;
-  const latencies: number[] = [];
-  let peak = serverPid ? await rssOf(serverPid) : 0;
+interface Series {
+  name: string;
+  op: (worker: number) => Promise<void>;
+  /** The server pid when the series goes through the server (RSS and CPU are sampled). */
+  serverPid: number | null;
+}
+
+interface Accumulated {
+  latencies: number[];
+  errors: number;
+  firstError: unknown;
+  seconds: number;
+  serverCpu: number;
+  benchCpu: number;
+  postgresCpu: number;
+  busy: number;
+  total: number;
+  rssPeak: number;
+  rssEnd: number;
+}
+
+/** One measured slice of a series; adds what it saw to `acc`. */
+async function measureSlice(series: Series, concurrency: number, ms: number, acc: Accumulated): Promise<void> {
+  const pid = series.serverPid;
   let sampling = true;
   const sampler = (async () => {
-    while (sampling && serverPid) {
+    while (sampling && pid) {
+      acc.rssPeak = Math.max(acc.rssPeak, await rssOf(pid));
       await new Promise((r) => setTimeout(r, 200));
-      peak = Math.max(peak, await rssOf(serverPid));
     }
   })();
-  const cpu0 = serverPid ? await processCpuSeconds(serverPid) : 0;
+  const cpu0 = pid ? await processCpuSeconds(pid) : 0;
   const self0 = process.cpuUsage();
   const pg0 = await postgresCpu();
   const m0 = await machineCpu();
   const t0 = performance.now();
-  const { errors, firstError } = await runWorkers(concurrency, DURATION_MS, op, latencies);
-  const seconds = (performance.now() - t0) / 1000;
-  await stopProfile?.();
+  const { errors, firstError } = await runWorkers(concurrency, ms, series.op, acc.latencies);
+  acc.seconds += (performance.now() - t0) / 1000;
   const m1 = await machineCpu();
   const self1 = process.cpuUsage(self0);
-  const cpu1 = serverPid ? await processCpuSeconds(serverPid) : 0;
+  const cpu1 = pid ? await processCpuSeconds(pid) : 0;
   const pg1 = await postgresCpu();
   sampling = false;
   await sampler;
-  const end = serverPid ? await rssOf(serverPid) : null;
-  if (firstError) log(`${series} c=${concurrency}: ${errors} errors, first: ${String((firstError as Error).message ?? firstError).slice(0, 500)}`);
-  latencies.sort((a, b) => a - b);
-  const serverCores = serverPid ? (cpu1 - cpu0) / seconds : 0;
-  const benchCores = (self1.user + self1.system) / 1e6 / seconds;
-  const postgresCores = postgresCpuDelta(pg0, pg1) / seconds;
-  const busyCores = m1.busy - m0.busy;
-  return {
-    series,
-    concurrency,
-    count: latencies.length,
-    errors,
-    seconds,
-    rate: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    max: latencies.at(-1) ?? NaN,
-    serverRssEnd: end,
-    serverRssPeak: serverPid ? Math.max(peak, end ?? 0) : null,
-    serverCores: serverPid ? serverCores : null,
-    benchCores,
-    postgresCores,
-    otherCores: Math.max(0, busyCores / seconds - serverCores - benchCores - postgresCores),
-    machineBusy: busyCores / (m1.total - m0.total),
-  };
+  if (pid) acc.rssEnd = await rssOf(pid);
+  acc.errors += errors;
+  acc.firstError ??= firstError;
+  acc.serverCpu += cpu1 - cpu0;
+  acc.benchCpu += (self1.user + self1.system) / 1e6;
+  acc.postgresCpu += postgresCpuDelta(pg0, pg1);
+  acc.busy += m1.busy - m0.busy;
+  acc.total += m1.total - m0.total;
+}
+
+/**
+ * One concurrency level of every series: a warm-up of each, then ROUNDS rounds in which each series
+ * runs DURATION/ROUNDS in turn. Interleaving spreads a change of background load over all series,
+ * so their ratios hold even on a machine that is not quiet.
+ */
+async function runLevel(concurrency: number, series: Series[], profile?: () => Promise<() => Promise<void>>): Promise<LevelResult[]> {
+  for (const s of series) await runWorkers(concurrency, WARMUP_MS, s.op, null);
+  const accs: Accumulated[] = series.map(() => ({
+    latencies: [],
+    errors: 0,
+    firstError: null,
+    seconds: 0,
+    serverCpu: 0,
+    benchCpu: 0,
+    postgresCpu: 0,
+    busy: 0,
+    total: 0,
+    rssPeak: 0,
+    rssEnd: 0,
+  }));
+  const stopProfile = profile ? await profile() : null;
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < series.length; i++) await measureSlice(series[i]!, concurrency, DURATION_MS / ROUNDS, accs[i]!);
+  }
+  await stopProfile?.();
+  return series.map((s, i) => {
+    const a = accs[i]!;
+    if (a.firstError) log(`${s.name} c=${concurrency}: ${a.errors} errors, first: ${String((a.firstError as Error).message ?? a.firstError).slice(0, 500)}`);
+    a.latencies.sort((x, y) => x - y);
+    const serverCores = s.serverPid ? a.serverCpu / a.seconds : 0;
+    const benchCores = a.benchCpu / a.seconds;
+    const postgresCores = a.postgresCpu / a.seconds;
+    return {
+      series: s.name,
+      concurrency,
+      count: a.latencies.length,
+      errors: a.errors,
+      seconds: a.seconds,
+      rate: a.latencies.length / a.seconds,
+      p50: percentile(a.latencies, 50),
+      p99: percentile(a.latencies, 99),
+      max: a.latencies.at(-1) ?? NaN,
+      serverRssEnd: s.serverPid ? a.rssEnd : null,
+      serverRssPeak: s.serverPid ? Math.max(a.rssPeak, a.rssEnd) : null,
+      serverCores: s.serverPid ? serverCores : null,
+      benchCores,
+      postgresCores,
+      otherCores: Math.max(0, a.busy / a.seconds - serverCores - benchCores - postgresCores),
+      machineBusy: a.busy / a.total,
+    };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -397,6 +454,7 @@ async function main(): Promise<void> {
   const database = await openBenchDatabase(log);
   let server: ServerProcess | null = null;
   let pool: pg.Pool | null = null;
+  let domainDb: ReturnType<typeof createPrisma> | null = null;
   try {
     server = await startServerProcess(database.url);
     log(`server pid ${server.pid} on ${server.url}, RSS after start ${mib(await rssOf(server.pid))}`);
@@ -411,8 +469,17 @@ async function main(): Promise<void> {
     pool = new pg.Pool({ connectionString: database.url, max: poolSize(), application_name: 'flint-bench-floor' });
     pool.on('error', () => {});
     const floor = await buildFloor(pool, sample.id, merchant.merchantId, merchant.key);
+    let domainScope: Scope | null = null;
+    if (DIAGNOSTICS) {
+      domainDb = createPrisma(database.url);
+      const { rows } = await pool.query<{ id: string; prefix: string }>('SELECT "id", "prefix" FROM "ApiKey" WHERE "merchantId" = $1 AND NOT "livemode"', [merchant.merchantId]);
+      domainScope = scopeOf(
+        { db: domainDb, clock: systemClock },
+        { merchantId: merchant.merchantId, livemode: false, apiKeyId: rows[0]!.id, apiKeyPrefix: rows[0]!.prefix },
+      );
+    }
     const rssIdle = await rssOf(server.pid);
-    log(`server RSS idle after setup ${mib(rssIdle)}; pool size ${poolSize()} (server and floor); levels ${LEVELS.join(', ')}; warm-up ${WARMUP_MS / 1000} s, measure ${DURATION_MS / 1000} s`);
+    log(`server RSS idle after setup ${mib(rssIdle)}; pool size ${poolSize()} (server and floor); levels ${LEVELS.join(', ')}; warm-up ${WARMUP_MS / 1000} s, measure ${DURATION_MS / 1000} s per series in ${ROUNDS} interleaved rounds`);
 
     const results: LevelResult[] = [];
     let counter = 1;
@@ -421,28 +488,40 @@ async function main(): Promise<void> {
       const endpoint = new URL('/graphql', server.url);
       const headers = { authorization: `Bearer ${merchant.key}` };
       const bodies = Array.from({ length: 100 }, (_, i) => JSON.stringify({ query: CREATE_ORDER, variables: { input: createOrderInput(i) } }));
-      const gql = await runLevel(
-        'GraphQL createOrder (HTTP)',
-        c,
-        async () => {
-          const res = await post(agent, endpoint, bodies[counter++ % bodies.length]!, headers);
-          if (res.status !== 200 || res.body.includes('"errors"') || !res.body.includes('"userErrors":[]')) {
-            throw new Error(`bad response ${res.status}: ${res.body.slice(0, 500)}`);
-          }
+      const inputs = Array.from({ length: 100 }, (_, i) => createOrderInput(i) as unknown as CreateOrderInput);
+      const series: Series[] = [
+        {
+          name: 'GraphQL createOrder (HTTP)',
+          serverPid: server.pid,
+          op: async () => {
+            const res = await post(agent, endpoint, bodies[counter++ % bodies.length]!, headers);
+            if (res.status !== 200 || res.body.includes('"errors"') || !res.body.includes('"userErrors":[]')) {
+              throw new Error(`bad response ${res.status}: ${res.body.slice(0, 500)}`);
+            }
+          },
         },
-        server.pid,
-        PROFILE_DIR ? () => server!.profile(path.join(PROFILE_DIR, `server-createOrder-c${c}.cpuprofile`)) : undefined,
-      );
+        { name: 'pg floor (5 statements)', serverPid: null, op: () => floor.create(false) },
+      ];
+      if (DIAGNOSTICS) {
+        series.push({ name: "pg, app's 12 statements", serverPid: null, op: () => floor.create(true) });
+        series.push({
+          name: 'domain createOrder, in-process',
+          serverPid: null,
+          op: async () => {
+            const outcome = await createOrder(domainScope!, inputs[counter++ % inputs.length]!);
+            if (!outcome.ok) throw new Error(`createOrder: ${JSON.stringify(outcome.errors)}`);
+          },
+        });
+      }
+      const srv = server;
+      const level = await runLevel(c, series, PROFILE_DIR ? () => srv.profile(path.join(PROFILE_DIR, `server-createOrder-c${c}.cpuprofile`)) : undefined);
       agent.destroy();
-      results.push(gql);
-      log(`GraphQL   c=${c}: ${fmt(gql.rate, 0)} orders/s, p50 ${fmt(gql.p50)} ms, p99 ${fmt(gql.p99)} ms, server RSS ${mib(gql.serverRssPeak!)} peak, server ${fmt(gql.serverCores!, 2)} cores`);
-      const raw = await runLevel('pg floor (5 statements)', c, () => floor.create(false), null);
-      results.push(raw);
-      log(`floor     c=${c}: ${fmt(raw.rate, 0)} orders/s, p50 ${fmt(raw.p50)} ms, p99 ${fmt(raw.p99)} ms`);
-      if (APP_SQL) {
-        const appSql = await runLevel("pg, app's 12 statements", c, () => floor.create(true), null);
-        results.push(appSql);
-        log(`app's SQL c=${c}: ${fmt(appSql.rate, 0)} orders/s, p50 ${fmt(appSql.p50)} ms, p99 ${fmt(appSql.p99)} ms`);
+      results.push(...level);
+      for (const r of level) {
+        log(
+          `c=${String(c).padStart(2)} ${r.series.padEnd(32)} ${fmt(r.rate, 0).padStart(5)}/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms` +
+            `${r.serverRssPeak ? `  server RSS peak ${mib(r.serverRssPeak)}, ${fmt(r.serverCores!, 2)} cores` : ''}  other load ${fmt(r.otherCores, 2)} cores`,
+        );
       }
     }
 
@@ -480,13 +559,27 @@ async function main(): Promise<void> {
       const g = results.find((r) => r.concurrency === c && r.series.startsWith('GraphQL'))!;
       const f = results.find((r) => r.concurrency === c && r.series.startsWith('pg floor'))!;
       const a = results.find((r) => r.concurrency === c && r.series.startsWith("pg, app's"));
+      const d = results.find((r) => r.concurrency === c && r.series.startsWith('domain'));
       const ratio = g.rate / f.rate;
       const verdict = c === Math.max(...LEVELS) ? ` (target >= ${TARGET_RATIO * 100} %: ${ratio >= TARGET_RATIO ? 'MET' : 'NOT MET'})` : '';
-      console.log(`GraphQL / floor at concurrency ${c}: ${fmt(ratio * 100, 0)} %${verdict}${a ? `; GraphQL / app's statements: ${fmt((g.rate / a.rate) * 100, 0)} %` : ''}`);
+      console.log(
+        `GraphQL / floor at concurrency ${c}: ${fmt(ratio * 100, 0)} %${verdict}` +
+          `${a ? `; GraphQL / app's 12 statements: ${fmt((g.rate / a.rate) * 100, 0)} %` : ''}` +
+          `${d ? `; GraphQL / in-process domain: ${fmt((g.rate / d.rate) * 100, 0)} %` : ''}` +
+          `; server CPU per order ${fmt((g.serverCores! / g.rate) * 1000, 1)} ms`,
+      );
+    }
+    const noisy = results.filter((r) => r.otherCores > 0.2);
+    if (noisy.length > 0) {
+      console.log(
+        `WARNING: other processes used up to ${fmt(Math.max(...noisy.map((r) => r.otherCores)), 2)} cores during ${noisy.length} of ${results.length} measurements ` +
+          '(column "other"): this machine was not quiet, the figures understate what it can do.',
+      );
     }
     console.log(`total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     await pool?.end().catch(() => {});
+    await domainDb?.$disconnect().catch(() => {});
     await server?.stop().catch((e: unknown) => console.error(e));
     await database.cleanup();
   }

@@ -68,6 +68,23 @@ function normalize(sql: string): string {
     .trim();
 }
 
+/** For reading: `SELECT <n columns>` instead of a column list longer than 4, no "public". prefix or quotes. */
+function compact(sql: string): string {
+  const short = normalize(sql).replace(/"public"\./g, '');
+  const many = (m: string, cols: string, sep: string, out: (n: number) => string) => {
+    const n = cols.split(sep).length;
+    return n > 4 ? out(n) : m;
+  };
+  return short
+    .replace(/SELECT ((?:"\w+"\."\w+"(?:::text)?(?:, )?)+) FROM/g, (m, cols: string) => many(m, cols, ', ', (n) => `SELECT <${n} columns> FROM`))
+    .replace(/RETURNING ((?:"\w+"\."\w+"(?:::text)?(?:, )?)+)$/g, (m, cols: string) => many(m, cols, ', ', (n) => `RETURNING <${n} columns>`))
+    .replace(/\(((?:"\w+",?){6,})\) VALUES/g, (_m, cols: string) => `(<${cols.split(',').length} columns>) VALUES`)
+    .replace(/"(\w+)"\."(\w+)"/g, '$1.$2');
+}
+
+const FULL_SQL = process.env.BENCH_SQL_FULL === '1';
+const show = (sql: string) => (FULL_SQL ? normalize(sql) : compact(sql));
+
 async function counted<T>(fn: () => Promise<T>): Promise<{ value: T; statements: Recorded[]; ms: number }> {
   recording = [];
   const t0 = performance.now();
@@ -246,9 +263,9 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`## SQL statements per request, ${database.label}`);
     console.log('');
-    console.log(`createOrder (3 lines, no idempotencyKey): ${createStatements.length} statements`);
+    console.log(`createOrder (3 lines, no idempotencyKey): ${createStatements.length} statements (params = values sent)`);
     console.log('');
-    createStatements.forEach((s, i) => console.log(`${i + 1}. [${s.params} params] \`${normalize(s.text)}\``));
+    createStatements.forEach((s, i) => console.log(`${i + 1}. [${s.params} params] \`${show(s.text)}\``));
     console.log('');
     console.log('createOrder with one selected field left out:');
     console.log('');
@@ -265,16 +282,19 @@ async function main(): Promise<void> {
     console.log(constant ? `Constant: ${results[0]!.counts[0]} statements whatever K.` : 'NOT constant: the statement count grows with K.');
     const k100 = results.find((r) => r.k === 100)!;
     console.log('');
-    console.log(`Statements of one orders(first: 100) request, in order (normalized; "$…" = a parameter list, params = values sent):`);
+    console.log(
+      `Statements of one orders(first: 100) request, in order (normalized: "$…" = a parameter list, $? = one parameter; ` +
+        `${FULL_SQL ? 'full text' : 'column lists shortened, BENCH_SQL_FULL=1 for the full text'}; params = values sent):`,
+    );
     console.log('');
-    k100.statements.forEach((s, i) => console.log(`${i + 1}. [${s.params} params] \`${normalize(s.text)}\``));
+    k100.statements.forEach((s, i) => console.log(`${i + 1}. [${s.params} params] \`${show(s.text)}\``));
 
     if (!constant) {
       const small = shapes(results[0]!.statements);
       console.log('');
       console.log('Shapes whose count grows with K (K=1 -> K=100):');
       for (const [shape, n] of shapes(k100.statements)) {
-        if (n !== (small.get(shape) ?? 0)) console.log(`- ${small.get(shape) ?? 0} -> ${n}: \`${shape}\``);
+        if (n !== (small.get(shape) ?? 0)) console.log(`- ${small.get(shape) ?? 0} -> ${n}: \`${FULL_SQL ? shape : compact(shape)}\``);
       }
       console.log('');
       console.log('Ablation: statements at K=1 and K=100 with one field left out (constant => that field causes the per-row queries):');

@@ -15,6 +15,8 @@ export const ID_PREFIXES = {
   Refund: 're',
   Coupon: 'cpn',
   CheckoutSession: 'cs',
+  Receipt: 'rcpt',
+  OutboxMessage: 'obx',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -6,6 +6,8 @@ import { migrate } from './db/migrate.js';
 import { createPrisma } from './db/prisma.js';
 import { startServer } from './server.js';
 import { systemClock } from './domain/context.js';
+import { createEventBus } from './realtime/bus.js';
+import { paymentRuntime } from './payments/runtime.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -24,7 +26,11 @@ async function main(): Promise<void> {
   const { applied } = await migrate(database.url, { log });
   log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
   const db = createPrisma(database.url);
-  const app = await startServer({ db, clock: systemClock }, config);
+  const payments = paymentRuntime(config, db);
+  const events = createEventBus(config.redisUrl);
+  log(events.kind === 'redis' ? 'live events shared through Redis (REDIS_URL)' : 'live events in memory (set REDIS_URL to share them between instances)');
+  const app = await startServer({ db, clock: systemClock, events, ...payments.deps }, config);
+  const stopPayments = payments.started(app.url, log);
   log(`GraphQL API on ${app.url.replace('127.0.0.1', 'localhost')}/graphql${config.development ? ' (GraphiQL enabled)' : ''}`);
 
   let stopping = false;
@@ -32,7 +38,9 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log(`${signal}: shutting down`);
+    stopPayments();
     await app.close().catch((e) => console.error(e));
+    await events.close().catch((e) => console.error(e));
     await db.$disconnect().catch((e) => console.error(e));
     await database.stop().catch((e) => console.error(e));
     process.exit(0);

@@ -7,36 +7,67 @@ import { authenticate } from './domain/auth.js';
 import { schema } from './graphql/schema.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { HTTP_ROUTES, sendJson } from './http/routes.js';
+import { createMemoryEventBus } from './realtime/bus.js';
+import { SubscriptionHub, type SubscriptionLimits } from './realtime/hub.js';
+import { attachWebSockets, type WebSocketContext } from './realtime/websocket.js';
+import { useSharedSubscriptionExecution } from './realtime/shared-execution.js';
 
 export interface AppServer {
   server: Server;
   url: string;
+  /** This instance's live subscriptions. */
+  hub: SubscriptionHub;
+  /** Ends subscriptions cleanly, closes WebSockets and the HTTP server. */
   close(): Promise<void>;
 }
 
-export function createApp(deps: Deps, config: Pick<Config, 'development'>) {
-  const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+export interface ServerOptions {
+  /** Subscription limits of this instance (default DEFAULT_SUBSCRIPTION_LIMITS). */
+  subscriptionLimits?: SubscriptionLimits;
+}
+
+/** The initial context of an operation: an HTTP request (yoga adds `request`), or a graphql-ws operation. */
+interface ServerContext {
+  ws?: WebSocketContext;
+}
+
+export function createApp(deps: Deps, config: Pick<Config, 'development'>, hub: SubscriptionHub = new SubscriptionHub(deps.events ?? createMemoryEventBus())) {
+  const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
     graphiql: config.development,
     landingPage: false,
     // Unexpected errors are masked ("Unexpected error."); GraphQLErrors we throw on purpose are not.
     maskedErrors: true,
-    context: async ({ request }): Promise<GraphQLContext> => {
-      const auth = await authenticate(deps.db, request.headers.get('authorization'));
-      if (auth && 'principal' in auth) return { deps, principal: auth.principal, authProblem: null };
-      return { deps, principal: null, authProblem: auth ? auth.problem : null };
+    // Subscribers asking the same thing share each event's execution (src/realtime/shared-execution.ts).
+    plugins: [useSharedSubscriptionExecution()],
+    context: async ({ request, ws }): Promise<GraphQLContext> => {
+      // WebSocket operations carry the key in connectionParams; it is checked again for every operation.
+      const header = ws ? ws.authorization : request.headers.get('authorization');
+      const realtime = ws ? { hub, connection: ws.connection, closeConnection: ws.close } : { hub, connection: request };
+      const auth = await authenticate(deps.db, header);
+      if (auth && 'principal' in auth) return { deps, principal: auth.principal, authProblem: null, realtime };
+      return { deps, principal: null, authProblem: auth ? auth.problem : null, realtime };
     },
   });
   return yoga;
 }
 
-export async function startServer(deps: Deps, config: Pick<Config, 'development' | 'port'>, host = '0.0.0.0'): Promise<AppServer> {
-  const yoga = createApp(deps, config);
+export async function startServer(
+  deps: Deps,
+  config: Pick<Config, 'development' | 'port'>,
+  host = '0.0.0.0',
+  options: ServerOptions = {},
+): Promise<AppServer> {
+  // Without an event bus from the caller (REDIS_URL), events stay in this process.
+  const ownBus = deps.events ? null : createMemoryEventBus();
+  const appDeps: Deps = ownBus ? { ...deps, events: ownBus } : deps;
+  const hub = new SubscriptionHub(appDeps.events!, options.subscriptionLimits);
+  const yoga = createApp(appDeps, config, hub);
   const server = createServer(async (req, res) => {
     try {
       for (const route of HTTP_ROUTES) {
-        if (await route(req, res, deps)) return;
+        if (await route(req, res, appDeps)) return;
       }
       await yoga.handle(req, res);
     } catch (error) {
@@ -46,19 +77,31 @@ export async function startServer(deps: Deps, config: Pick<Config, 'development'
     }
   });
   server.keepAliveTimeout = 65_000;
+  // graphql-ws on the same port and path: upgrade requests to /graphql become WebSocket connections.
+  const webSockets = attachWebSockets(server, yoga, appDeps, '/graphql');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, host, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  let closing: Promise<void> | null = null;
   return {
     server,
     url: `http://127.0.0.1:${port}`,
+    hub,
     close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+      (closing ??= (async () => {
+        // Subscriptions first, so each client sees its subscription complete (SSE streams end with a
+        // "complete" event, WebSocket subscriptions get "complete" and then close 1001 Going away).
+        hub.close();
+        await webSockets.close();
+        await new Promise<void>((resolve, reject) => {
+          server.close((err) => (err ? reject(err) : resolve()));
+          // Give the ended SSE responses a moment to flush, then drop what is left (idle keep-alives).
+          setTimeout(() => server.closeAllConnections(), 100).unref();
+        });
+        await ownBus?.close();
+      })()),
   };
 }

@@ -3,7 +3,7 @@
 import type { Actor, Scope, Tx } from './context.js';
 import { newId } from '../ids.js';
 import { toJson, type Json } from './json.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import { appendChained } from './audit.js';
 
 export interface ActivityEntry {
   type: string;
@@ -57,9 +57,40 @@ export const Activities = {
     orderId,
     delta: change({ status: from }, { status: to }),
   }),
+
+  couponCreated: (coupon: Snapshot): ActivityEntry => ({ type: 'coupon.created', orderId: null, delta: change(null, coupon) }),
+  couponDeactivated: (before: Snapshot, after: Snapshot): ActivityEntry => ({ type: 'coupon.deactivated', orderId: null, delta: change(before, after) }),
+  couponApplied: (orderId: string, before: Snapshot, after: Snapshot): ActivityEntry => ({ type: 'coupon.applied', orderId, delta: change(before, after) }),
+  couponRemoved: (orderId: string, before: Snapshot, after: Snapshot): ActivityEntry => ({ type: 'coupon.removed', orderId, delta: change(before, after) }),
+  // --- payments (issue 4) ---
+  paymentCreated: (orderId: string, payment: Snapshot): ActivityEntry => ({ type: 'payment.created', orderId, delta: change(null, payment) }),
+  paymentCaptured: (orderId: string, before: Snapshot, after: Snapshot): ActivityEntry => ({ type: 'payment.captured', orderId, delta: change(before, after) }),
+  paymentFailed: (orderId: string, before: Snapshot, after: Snapshot): ActivityEntry => ({ type: 'payment.failed', orderId, delta: change(before, after) }),
+  paymentRequiresAction: (orderId: string, before: Snapshot, after: Snapshot): ActivityEntry => ({
+    type: 'payment.requires_action',
+    orderId,
+    delta: change(before, after),
+  }),
+  paymentCanceled: (orderId: string, before: Snapshot, after: Snapshot): ActivityEntry => ({ type: 'payment.canceled', orderId, delta: change(before, after) }),
+  checkoutSessionCreated: (orderId: string, session: Snapshot): ActivityEntry => ({ type: 'checkout_session.created', orderId, delta: change(null, session) }),
+  checkoutSessionCompleted: (orderId: string, before: Snapshot, after: Snapshot): ActivityEntry => ({
+    type: 'checkout_session.completed',
+    orderId,
+    delta: change(before, after),
+  }),
+  // --- end payments
+  // --- refunds (issue 5) ---
+  /** A refund was recorded: which lines and units, how much, how much of it tax, and the order's refundable before/after. */
+  refundCreated: (orderId: string, before: Snapshot, after: Snapshot): ActivityEntry => ({ type: 'refund.created', orderId, delta: change(before, after) }),
+  refundSucceeded: (orderId: string, before: Snapshot, after: Snapshot): ActivityEntry => ({ type: 'refund.succeeded', orderId, delta: change(before, after) }),
+  /** The processor refused or reversed a refund: its amount and units are refundable again. */
+  refundFailed: (orderId: string, before: Snapshot, after: Snapshot): ActivityEntry => ({ type: 'refund.failed', orderId, delta: change(before, after) }),
+  orderClosed: (orderId: string, before: Snapshot, after: Snapshot): ActivityEntry => ({ type: 'order.closed', orderId, delta: change(before, after) }),
+  // --- end refunds
 } as const;
 
-export interface ActivityRow {
+/** An entry as built, before it takes its place in the audit chain. */
+export interface UnchainedActivityRow {
   id: string;
   merchantId: string;
   livemode: boolean;
@@ -73,7 +104,14 @@ export interface ActivityRow {
   idempotencyKey: string | null;
 }
 
-export function activityRows(scope: Scope, actor: Actor, at: Date, idempotencyKey: string | null, entries: ActivityEntry[]): ActivityRow[] {
+/** A stored entry: its place in the merchant's audit chain and its hash (src/domain/audit.ts). */
+export interface ActivityRow extends UnchainedActivityRow {
+  sequence: bigint;
+  hash: string;
+  previousHash: string | null;
+}
+
+export function activityRows(scope: Scope, actor: Actor, at: Date, idempotencyKey: string | null, entries: ActivityEntry[]): UnchainedActivityRow[] {
   return entries.map((e) => ({
     id: newId('Activity'),
     merchantId: scope.merchantId,
@@ -89,6 +127,11 @@ export function activityRows(scope: Scope, actor: Actor, at: Date, idempotencyKe
   }));
 }
 
+/**
+ * Records `entries` by `scope.actor` in the transaction `tx`, chained and hashed (src/domain/audit.ts).
+ * Call it once, as the last write of the use case: it locks the merchant's audit chain until commit.
+ * Entries recorded inside runMutation are published to subscribers after the commit.
+ */
 export async function appendActivity(
   tx: Tx,
   scope: Scope,
@@ -96,9 +139,5 @@ export async function appendActivity(
   idempotencyKey: string | null,
   entries: ActivityEntry[],
 ): Promise<ActivityRow[]> {
-  const rows = activityRows(scope, scope.actor, at, idempotencyKey, entries);
-  if (rows.length > 0) {
-    await tx.activity.createMany({ data: rows.map((r) => ({ ...r, delta: r.delta as Prisma.InputJsonValue })) });
-  }
-  return rows;
+  return appendChained(tx, activityRows(scope, scope.actor, at, idempotencyKey, entries));
 }

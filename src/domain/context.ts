@@ -34,6 +34,16 @@ export function actorOf(principal: Principal): Actor {
 export interface Deps {
   db: Db;
   clock: Clock;
+  /** Card processor (payments): the sandbox unless STRIPE_SECRET_KEY selects Stripe. Unset: the sandbox. */
+  paymentProcessor?: import('../payments/processor.js').PaymentProcessor;
+  /** Receipt delivery (SMTP_URL); unset: receipts are written to the outbox and not sent. */
+  mailer?: import('./receipts.js').Mailer;
+  /** Base URL of this server as buyers reach it (hosted checkout, sandbox authentication pages); read when needed. */
+  publicUrl?: () => string;
+  /** Stripe webhook signing secret (whsec_...); unset: POST /webhooks/stripe answers 404. */
+  stripeWebhookSecret?: string;
+  /** Live events for subscriptions (src/realtime/bus.ts): in memory, or Redis when REDIS_URL is set. startServer adds one if unset. */
+  events?: import('../realtime/bus.js').EventBus;
 }
 
 /** A use case runs for one merchant and mode, on behalf of one actor. */

@@ -1,6 +1,6 @@
 // Merchants and API keys. Signing up is public and returns a test key, shown once.
 import type { Deps, Scope } from './context.js';
-import { Activities, activityRows, appendActivity } from './activity.js';
+import { Activities, appendActivity } from './activity.js';
 import { type Outcome, type UserError, fail, ok, userError, notFound } from './errors.js';
 import { generateSecret, hashSecret, KEY_PREFIX_LENGTH } from './auth.js';
 import { runMutation } from './mutation.js';
@@ -38,11 +38,10 @@ export async function createMerchant(deps: Deps, input: CreateMerchantInput): Pr
     });
     await tx.apiKey.create({ data: { id: keyId, merchantId, prefix, secretHash: hashSecret(secret), livemode: false, createdAt: at } });
     const scope: Scope = { deps, merchantId, livemode: false, actor: { type: 'SYSTEM', id: null, name: 'signup' } };
-    const rows = activityRows(scope, scope.actor, at, null, [
+    await appendActivity(tx, scope, at, null, [
       Activities.merchantCreated({ id: merchantId, name: input.name.trim(), email: input.email.trim(), originAddress }),
       Activities.apiKeyCreated({ id: keyId, prefix, livemode: false }),
     ]);
-    await tx.activity.createMany({ data: rows.map((r) => ({ ...r, delta: r.delta as Prisma.InputJsonValue })) });
   });
   return ok({ merchantId, testApiKey: secret });
 }

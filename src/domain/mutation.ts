@@ -8,6 +8,8 @@ import { Prisma } from '../generated/prisma/client.js';
 import type { Scope, Tx } from './context.js';
 import { type Outcome, type UserError, Rollback, fail, ok, userError } from './errors.js';
 import { canonicalJson, type Json } from './json.js';
+import { trackActivity } from './audit.js';
+import type { ActivityRow } from './activity.js';
 
 /** How long a stored idempotent result is kept (Stripe keeps 24 hours; so do we, at least). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -111,12 +113,14 @@ export async function runMutation<R extends Json>(req: MutationRequest<R>): Prom
   if (keyError) return { outcome: fail(keyError), replayed: false };
   const hash = key === null ? '' : requestHash(operation, input);
   const queued: (() => void | Promise<void>)[] = [];
+  let recorded: ActivityRow[] = [];
   let replayed = false;
   let outcome: Outcome<R>;
   try {
     outcome = await scope.deps.db.$transaction(
       async (tx) => {
         const at = scope.deps.clock.now();
+        recorded = trackActivity(tx);
         if (key !== null) {
           const claim = await claimKey(tx, scope, key, operation, hash, at);
           if (claim.kind === 'replay') {
@@ -161,6 +165,9 @@ export async function runMutation<R extends Json>(req: MutationRequest<R>): Prom
     }
     throw error;
   }
+  // Committed: subscribers hear of the recorded activity now, in chain (= commit) order, before other steps.
+  const events = scope.deps.events;
+  if (events && recorded.length > 0) queued.unshift(() => events.publishActivity(recorded));
   for (const fn of queued) {
     try {
       await fn();

@@ -20,6 +20,8 @@ import {
 import { EDIT_ACTIONS, invalidTransitionMessage, priceOrder, type OrderActionType, type PricedOrder, type TaxJurisdiction } from '../pricing/index.js';
 import { orderActions, orderFacts, orderNetAmounts, type LineRow, type OrderRow } from './order-model.js';
 import type { Prisma } from '../generated/prisma/client.js';
+// --- coupons (issue 3) ---
+import { annotateDiscounts, customerKeyOf, grossSubtotal, pricingCoupon, resolveCoupons, type CouponRow } from './coupons.js';
 
 export interface LineItemInput {
   name: string;
@@ -125,18 +127,23 @@ interface PricingContext {
   registrations: string[];
   rates: { jurisdiction: string; name: string; rate: string; taxCategory: string | null; inclusive: boolean }[];
   origin: Address | null;
+  /** The order's attached coupons (coupons issue). */
+  coupons: CouponRow[];
 }
 
-async function loadPricingContext(tx: Tx, scope: Scope): Promise<PricingContext> {
-  const [registrations, rates, merchant] = await Promise.all([
+/** A constant number of queries: tax settings, origin, and (for an existing order) its attached coupons. */
+async function loadPricingContext(tx: Tx, scope: Scope, orderId: string | null): Promise<PricingContext> {
+  const [registrations, rates, merchant, attached] = await Promise.all([
     tx.taxRegistration.findMany({ where: { merchantId: scope.merchantId, livemode: scope.livemode }, select: { jurisdiction: true } }),
     tx.taxRate.findMany({ where: { merchantId: scope.merchantId, livemode: scope.livemode } }),
     tx.merchant.findUnique({ where: { id: scope.merchantId }, select: { originAddress: true } }),
+    orderId === null ? Promise.resolve([]) : tx.orderCoupon.findMany({ where: { orderId }, include: { coupon: true }, orderBy: { position: 'asc' } }),
   ]);
   return {
     registrations: registrations.map((r) => r.jurisdiction),
     rates: rates.map((r) => ({ jurisdiction: r.jurisdiction, name: r.name, rate: r.rate, taxCategory: r.taxCategory || null, inclusive: r.inclusive })),
     origin: (merchant?.originAddress as Address | null) ?? null,
+    coupons: attached.map((a) => a.coupon),
   };
 }
 
@@ -147,14 +154,15 @@ function jurisdictionOf(shipping: Address | null, origin: Address | null): TaxJu
 }
 
 function price(order: Pick<OrderRow, 'currency' | 'shippingAddress'>, lines: LineRow[], context: PricingContext): PricedOrder {
-  return priceOrder({
+  const priced = priceOrder({
     currency: order.currency,
     lines: lines.map((l) => ({ id: l.id, quantity: l.quantity, unitPrice: l.unitPriceAmount, taxCategory: l.taxCategory, sku: l.sku })),
-    coupons: [],
+    coupons: context.coupons.map(pricingCoupon),
     jurisdiction: jurisdictionOf(order.shippingAddress as Address | null, context.origin),
     registrations: context.registrations,
     rates: context.rates,
   });
+  return annotateDiscounts(priced, context.coupons);
 }
 
 /** Copies the engine's result onto the rows (in memory). */
@@ -212,7 +220,7 @@ function amountLimitError(priced: { order: OrderRow; lines: LineRow[] }, field: 
 // ---------------------------------------------------------------------------------------------
 // Snapshots for activity deltas
 
-function amountsSnapshot(order: OrderRow, lines: LineRow[]) {
+export function amountsSnapshot(order: OrderRow, lines: LineRow[]) {
   const net = orderNetAmounts(order, lines);
   return {
     subtotal: net.subtotal,
@@ -308,9 +316,7 @@ export async function createOrder(scope: Scope, input: CreateOrderInput): Promis
   checkEmail(errors, input.buyerEmail, ['input', 'buyerEmail']);
   checkMetadata(errors, input.metadata, ['input', 'metadata']);
   const shipping = input.shippingAddress ? normalizeAddress(errors, input.shippingAddress, ['input', 'shippingAddress']) : null;
-  if (input.couponCodes && input.couponCodes.length > 0) {
-    errors.push(userError('COUPON_NOT_FOUND', 'Coupons are not available on this server yet; create the order without couponCodes.', ['input', 'couponCodes']));
-  }
+  const couponCodes = input.couponCodes ?? [];
   if (errors.length > 0 || currency === null) return fail(...errors);
 
   let written: WrittenOrder | null = null;
@@ -319,7 +325,7 @@ export async function createOrder(scope: Scope, input: CreateOrderInput): Promis
     operation: 'createOrder',
     input: input as unknown as Record<string, unknown>,
     run: async ({ tx, at, idempotencyKey }) => {
-      const context = await loadPricingContext(tx, scope);
+      const context = await loadPricingContext(tx, scope, null);
       const orderId = newId('Order');
       const draft: OrderRow = {
         id: orderId,
@@ -341,11 +347,28 @@ export async function createOrder(scope: Scope, input: CreateOrderInput): Promis
         discounts: [],
         paidAmount: 0n,
         refundedAmount: 0n,
+        refundedSubtotalAmount: 0n,
+        refundedDiscountAmount: 0n,
+        refundedTaxAmount: 0n,
+        pendingRefundAmount: 0n,
         cancelReason: null,
         createdAt: at,
         updatedAt: at,
       };
       const draftLines: LineRow[] = lines.map((l, position) => newLineRow(scope, orderId, position, l, at));
+      // --- coupons (issue 3): couponCodes get the checks of applyCoupon, errors at ["input", "couponCodes", i].
+      if (couponCodes.length > 0) {
+        const resolved = await resolveCoupons(
+          tx,
+          scope,
+          couponCodes,
+          { currency, grossSubtotal: grossSubtotal(draftLines), customerKey: customerKeyOf(draft), attached: [], at },
+          (i) => ['input', 'couponCodes', i],
+        );
+        if (!resolved.ok) return resolved;
+        context.coupons = resolved.value;
+      }
+      // --- end coupons
       const priced = applyPricing(draft, draftLines, price(draft, draftLines, context));
       const tooLarge = amountLimitError(priced, ['input', 'lineItems']);
       if (tooLarge) return fail(tooLarge);
@@ -359,6 +382,11 @@ export async function createOrder(scope: Scope, input: CreateOrderInput): Promis
         },
       });
       if (priced.lines.length > 0) await tx.lineItem.createMany({ data: priced.lines.map(lineData) });
+      if (context.coupons.length > 0) {
+        await tx.orderCoupon.createMany({
+          data: context.coupons.map((c, position) => ({ orderId, couponId: c.id, merchantId: scope.merchantId, livemode: scope.livemode, position, appliedAt: at })),
+        });
+      }
       const activity = await appendActivity(tx, scope, at, idempotencyKey, [
         Activities.orderCreated(orderId, {
           status: 'OPEN',
@@ -367,6 +395,7 @@ export async function createOrder(scope: Scope, input: CreateOrderInput): Promis
           buyerEmail: draft.buyerEmail,
           shippingAddress: shipping,
           lineItems: priced.lines.map(lineSnapshot),
+          coupons: context.coupons.map((c) => c.code),
           netAmounts: amountsSnapshot(priced.order, priced.lines),
         }),
       ]);
@@ -397,6 +426,8 @@ function newLineRow(scope: Scope, orderId: string, position: number, l: ValidLin
     discounts: [],
     taxes: [],
     refundedQuantity: 0,
+    pendingRefundQuantity: 0,
+    reservedRefundAmount: 0n,
     createdAt: at,
   };
 }
@@ -413,14 +444,14 @@ async function finish(scope: Scope, outcome: Outcome<OrderRef>, written: Written
 export async function loadOrder(scope: Scope, orderId: string): Promise<WrittenOrder | null> {
   const order = await scope.deps.db.order.findFirst({
     where: { id: orderId, merchantId: scope.merchantId, livemode: scope.livemode },
-    include: { lineItems: { orderBy: { position: 'asc' } }, activity: { orderBy: { id: 'asc' } } },
+    include: { lineItems: { orderBy: { position: 'asc' } }, activity: { orderBy: { sequence: 'asc' } } },
   });
   if (!order) return null;
   const { lineItems, activity, ...row } = order;
   return { order: row, lineItems, activity: activity as ActivityRow[] };
 }
 
-interface EditContext {
+export interface EditContext {
   tx: Tx;
   at: Date;
   idempotencyKey: string | null;
@@ -428,7 +459,7 @@ interface EditContext {
   lines: LineRow[];
 }
 
-interface EditResult {
+export interface EditResult {
   order: OrderRow;
   lines: LineRow[];
   added?: LineRow[];
@@ -446,7 +477,7 @@ interface EditResult {
  * The shared shape of every change to an existing order: lock it (tenancy-checked), check the version
  * and the lifecycle guard, apply the change, re-price, write, record activity, bump the version.
  */
-async function editOrder(
+export async function editOrder(
   scope: Scope,
   operation: string,
   input: { orderId: string; expectedVersion?: number | null; idempotencyKey?: string | null } & Record<string, unknown>,
@@ -494,7 +525,7 @@ async function editOrder(
       if (!result.ok) return result;
       let next = { order: { ...result.value.order, version: order.version + 1, updatedAt: at }, lines: result.value.lines };
       if (result.value.reprice) {
-        const context = await loadPricingContext(tx, scope);
+        const context = await loadPricingContext(tx, scope, order.id);
         next = applyPricing(next.order, next.lines, price(next.order, next.lines, context));
         const tooLarge = amountLimitError(next, result.value.amountField ?? ['input']);
         if (tooLarge) return fail(tooLarge);
@@ -664,8 +695,19 @@ export async function cancelOrder(scope: Scope, input: CancelOrderInput): Promis
   const errors: UserError[] = [];
   checkString(errors, input.reason, ['input', 'reason'], 'reason', 1, 500);
   if (errors.length > 0) return fail(...errors);
-  return editOrder(scope, 'cancelOrder', { ...input }, 'CANCEL', async ({ order, lines }) =>
-    ok({
+  return editOrder(scope, 'cancelOrder', { ...input }, 'CANCEL', async ({ tx, order, lines }) => {
+    // A charge in flight (PROCESSING, or waiting for 3-D Secure) may still capture money: settle it first.
+    const inFlight = await tx.paymentIntent.count({ where: { orderId: order.id, status: { in: ['PROCESSING', 'REQUIRES_ACTION'] } } });
+    if (inFlight > 0) {
+      return fail(
+        userError(
+          'INVALID_STATE_TRANSITION',
+          'A payment of this order is still in progress (PROCESSING or REQUIRES_ACTION). Wait for it to finish (read Order.paymentIntents), then cancel if nothing was captured.',
+          ['input', 'orderId'],
+        ),
+      );
+    }
+    return ok({
       order: { ...order, status: 'CANCELED' as const, cancelReason: input.reason?.trim() || null },
       lines,
       reprice: false,
@@ -673,6 +715,6 @@ export async function cancelOrder(scope: Scope, input: CancelOrderInput): Promis
         Activities.orderCanceled(order.id, { status: before.order.status }, { status: after.order.status, reason: after.order.cancelReason }),
         Activities.orderStatusChanged(order.id, before.order.status, after.order.status),
       ],
-    }),
-  );
+    });
+  });
 }

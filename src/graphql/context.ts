@@ -8,6 +8,8 @@ export interface GraphQLContext {
   principal: Principal | null;
   /** Why authentication failed, when an Authorization header was sent but is not valid. */
   authProblem: string | null;
+  /** Subscriptions: this instance's hub and the transport connection (src/realtime/). */
+  realtime?: import('../realtime/hub.js').RealtimeContext;
 }
 
 /** The caller's scope, or a GraphQL error with code UNAUTHENTICATED (HTTP 401). */

@@ -1,5 +1,5 @@
 // Assembles the schema: every type file registers itself on the builder when imported.
-import { lexicographicSortSchema } from 'graphql';
+import { getNamedType, lexicographicSortSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import './types/scalars.js';
 import './types/money.js';
@@ -9,6 +9,10 @@ import './types/address.js';
 import './types/merchant.js';
 import './types/activity.js';
 import './types/order.js';
+import './types/payment.js';
+import './types/checkout.js';
+import './types/coupon.js';
+import './types/subscription.js';
 
 builder.queryType({ description: 'Read the merchant\'s orders, settings and objects. Every query needs "Authorization: Bearer <API key>".' });
 builder.mutationType({
@@ -16,4 +20,17 @@ builder.mutationType({
     'Every mutation returns a payload with userErrors (expected failures with a stable code; then nothing was written) and takes an optional idempotencyKey.',
 });
 
-export const schema = lexicographicSortSchema(builder.toSchema());
+/** Every mutation takes one `input` argument; it is documented by its input type. */
+function describeInputArguments(built: GraphQLSchema): GraphQLSchema {
+  for (const field of Object.values(built.getMutationType()?.getFields() ?? {})) {
+    for (const arg of field.args) {
+      if (arg.name === 'input' && !arg.description) {
+        const type = getNamedType(arg.type);
+        arg.description = `${type.name}: ${type.description ?? 'the fields of this mutation'}`;
+      }
+    }
+  }
+  return built;
+}
+
+export const schema = lexicographicSortSchema(describeInputArguments(builder.toSchema()));

@@ -2,6 +2,9 @@
 // anything no route takes goes to GraphQL. Features add their routes to HTTP_ROUTES.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deps } from '../domain/context.js';
+import { stripeWebhookRoute } from './webhooks.js';
+import { checkoutRoute, sandboxAuthenticationRoute } from './checkout.js';
+import { agentDocsRoute } from './agents.js';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, deps: Deps) => Promise<boolean>;
 
@@ -28,4 +31,4 @@ export const healthRoute: Route = async (req, res, deps) => {
   return false;
 };
 
-export const HTTP_ROUTES: Route[] = [healthRoute];
+export const HTTP_ROUTES: Route[] = [healthRoute, stripeWebhookRoute, checkoutRoute, sandboxAuthenticationRoute, agentDocsRoute];

@@ -356,7 +356,7 @@ describe('createApiKey', () => {
     expect(entries).toHaveLength(2);
     expect(entries[1]).toMatchObject({ actorType: 'API_KEY', actorId: merchant.apiKeys[0]!.id });
     expect(JSON.stringify(entries[1]!.delta)).toContain(payload.apiKey!.id);
-    expect(JSON.stringify(entries)).not.toContain(payload.secret!);
+    expect(JSON.stringify(entries, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).not.toContain(payload.secret!);
   });
 
   it('needs a key: 401 without one, and no secret is handed out', async () => {

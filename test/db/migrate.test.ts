@@ -134,8 +134,8 @@ describe('migrate()', () => {
       await client.connect();
       try {
         await client.query(
-          `INSERT INTO "Activity" ("id", "merchantId", "livemode", "type", "actorType", "delta")
-           VALUES ('act_1', 'mer_1', false, 'order.created', 'api_key', '{}')`,
+          `INSERT INTO "Activity" ("id", "merchantId", "livemode", "type", "actorType", "delta", "sequence", "hash")
+           VALUES ('act_1', 'mer_1', false, 'order.created', 'api_key', '{}', 1, 'hash')`,
         );
         await expect(client.query(`UPDATE "Activity" SET "type" = 'tampered' WHERE "id" = 'act_1'`)).rejects.toThrow(
           /append-only: UPDATE is not allowed/,

@@ -5,7 +5,8 @@ import { print, type ExecutionResult } from 'graphql';
 import { afterAll, beforeAll } from 'vitest';
 import { createPrisma } from '../../src/db/prisma.js';
 import { startServer, type AppServer } from '../../src/server.js';
-import { systemClock, type Clock, type Db } from '../../src/domain/context.js';
+import type { SubscriptionHub } from '../../src/realtime/hub.js';
+import { systemClock, type Clock, type Db, type Deps } from '../../src/domain/context.js';
 import { testDatabaseUrl } from './db.js';
 import { graphql } from '../generated/index.js';
 
@@ -16,6 +17,8 @@ export interface TestApi {
   request<R, V>(document: TypedDocumentNode<R, V>, variables: V, key?: string | null): Promise<ExecutionResult<R> & { status: number }>;
   /** Like request, but fails the test on GraphQL errors and returns data. */
   exec<R, V>(document: TypedDocumentNode<R, V>, variables: V, key?: string | null): Promise<R>;
+  /** The server's live subscriptions (src/realtime/hub.ts): lets a test wait until a subscription is live. */
+  hub: SubscriptionHub;
   /** Signs up a new merchant and returns its test key. */
   signup(options?: { name?: string; originAddress?: { country: string; region?: string | null } | null }): Promise<{ key: string; merchantId: string }>;
 }
@@ -31,13 +34,19 @@ export const SignupDocument = graphql(`
 `);
 
 /** Starts a server for the current test file (in beforeAll) and stops it afterwards. */
-export function useTestApi(options: { clock?: Clock } = {}): TestApi {
+export function useTestApi(options: { clock?: Clock; deps?: Partial<Omit<Deps, 'db' | 'clock'>> } = {}): TestApi {
   let server: AppServer | null = null;
   let db: Db | null = null;
   let counter = 0;
   beforeAll(async () => {
     db = createPrisma(testDatabaseUrl());
-    server = await startServer({ db, clock: options.clock ?? systemClock }, { development: false, port: 0 }, '127.0.0.1');
+    let publicUrl = 'http://127.0.0.1';
+    server = await startServer(
+      { publicUrl: () => publicUrl, ...options.deps, db, clock: options.clock ?? systemClock },
+      { development: false, port: 0 },
+      '127.0.0.1',
+    );
+    publicUrl = server.url;
   });
   afterAll(async () => {
     await server?.close();
@@ -52,6 +61,10 @@ export function useTestApi(options: { clock?: Clock } = {}): TestApi {
     get db() {
       if (!db) throw new Error('the test API is not started yet (use it inside tests)');
       return db;
+    },
+    get hub() {
+      if (!server) throw new Error('the test API is not started yet (use it inside tests)');
+      return server.hub;
     },
     async request(document, variables, key) {
       const response = await fetch(`${api.url}/graphql`, {

@@ -39,6 +39,12 @@ builder.queryField('node', (t) =>
           return db.taxRegistration.findFirst({ where: { id, ...own } });
         case 'TaxRate':
           return db.taxRate.findFirst({ where: { id, ...own } });
+        case 'Coupon':
+          return db.coupon.findFirst({ where: { id, ...own } });
+        case 'PaymentIntent':
+          return db.paymentIntent.findFirst({ where: { id, ...own } });
+        case 'CheckoutSession':
+          return db.checkoutSession.findFirst({ where: { id, ...own } });
         default:
           return null;
       }

@@ -8,7 +8,7 @@ import { Address, AddressInput, asAddress } from './address.js';
 import { UserError, IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
 import { requireScope, type GraphQLContext } from '../context.js';
 import { ACTIONS, ORDER_STATUSES, type NetAmounts as NetAmountsShape, type OrderActionType, type OrderStatus } from '../../pricing/index.js';
-import { lineRefundable, orderActions, orderNetAmounts, orderSummary, type LineRow, type OrderRow } from '../../domain/order-model.js';
+import { couponShortfallNotes, lineRefundable, orderActions, orderNetAmounts, orderRefundableAmount, orderSummary, type LineRow, type OrderRow } from '../../domain/order-model.js';
 import {
   addLineItems,
   cancelOrder,
@@ -20,6 +20,7 @@ import {
 } from '../../domain/orders.js';
 import type { Outcome, UserError as UserErrorShape } from '../../domain/errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
+import { DiscountTypeEnum } from './coupon.js';
 
 // --- Enums --------------------------------------------------------------------------------------
 
@@ -45,14 +46,6 @@ export const OrderActionTypeEnum = builder.enumType('OrderActionType', {
   values: Object.fromEntries(
     (Object.keys(ACTIONS) as OrderActionType[]).map((a) => [a, { value: a, description: `${ACTIONS[a].description} (mutation ${ACTIONS[a].mutation}).` }]),
   ) as Record<OrderActionType, { value: OrderActionType; description: string }>,
-});
-
-const DiscountTypeEnum = builder.enumType('DiscountType', {
-  description: 'How a coupon takes money off.',
-  values: {
-    PERCENTAGE: { value: 'PERCENTAGE', description: 'A percentage of the eligible amount (percentOff).' },
-    FIXED_AMOUNT: { value: 'FIXED_AMOUNT', description: 'A fixed amount (amountOffMoney), never more than the eligible amount.' },
-  } as const,
 });
 
 // --- Small value types ----------------------------------------------------------------------------
@@ -131,12 +124,15 @@ const NetAmounts = builder.objectRef<NetAmountsShape & { currency: string }>('Ne
   }),
 });
 
-const OrderAction = builder.objectRef<{ action: OrderActionType }>('OrderAction').implement({
+const OrderAction = builder.objectRef<{ action: OrderActionType; note?: string }>('OrderAction').implement({
   description: 'An operation the order allows right now, for agents and UIs.',
   fields: (t) => ({
     action: t.field({ type: OrderActionTypeEnum, description: 'The action.', resolve: (a) => a.action }),
     mutation: t.string({ description: 'The mutation that performs it, e.g. "payOrder".', resolve: (a) => ACTIONS[a.action].mutation }),
-    description: t.string({ description: 'What it does and what it needs.', resolve: (a) => ACTIONS[a.action].description }),
+    description: t.string({
+      description: 'What it does and what it needs (and, where it matters, what it would change now).',
+      resolve: (a) => (a.note ? `${ACTIONS[a.action].description} ${a.note}` : ACTIONS[a.action].description),
+    }),
   }),
 });
 
@@ -177,13 +173,13 @@ export const LineItem = builder.prismaObject('LineItem', {
       refundedQuantity: t.exposeInt('refundedQuantity', { description: 'Units refunded so far.' }),
       refundableQuantity: t.int({
         description: 'Units that can still be refunded (0 until the order is paid).',
-        select: { quantity: true, refundedQuantity: true, grossAmount: true, discountAmount: true, taxAmount: true, exclusiveTaxAmount: true },
+        select: { quantity: true, refundedQuantity: true, pendingRefundQuantity: true, reservedRefundAmount: true, grossAmount: true, discountAmount: true, taxAmount: true, exclusiveTaxAmount: true },
         resolve: (l) => lineRefundable(l.order, l as unknown as LineRow).quantity,
       }),
       refundableMoney: t.field({
         type: Money,
         description: 'What refunding every refundable unit of this line would return, tax included.',
-        select: { quantity: true, refundedQuantity: true, grossAmount: true, discountAmount: true, taxAmount: true, exclusiveTaxAmount: true },
+        select: { quantity: true, refundedQuantity: true, pendingRefundQuantity: true, reservedRefundAmount: true, grossAmount: true, discountAmount: true, taxAmount: true, exclusiveTaxAmount: true },
         resolve: (l) => money(lineRefundable(l.order, l as unknown as LineRow).amount, l.order.currency),
       }),
       metadata: t.field({ type: 'JSON', nullable: true, description: 'Your own key-value data.', select: { metadata: true }, resolve: (l) => l.metadata }),
@@ -207,7 +203,7 @@ const RefundableSummary = builder
   .implement({
     description: 'What can still be refunded: in all, and per line.',
     fields: (t) => ({
-      amountMoney: t.field({ type: Money, description: 'The most any refund can return now (paid minus refunded).', resolve: (r) => money(r.amount, r.currency) }),
+      amountMoney: t.field({ type: Money, description: 'The most any refund can return now: paid minus refunded minus pending refunds.', resolve: (r) => money(r.amount, r.currency) }),
       lineItems: t.field({ type: [RefundableLineItem], description: 'Lines with units still refundable.', resolve: (r) => r.lines }),
     }),
   });
@@ -243,7 +239,7 @@ export const Order = builder.prismaObject('Order', {
       select: { lineItems: linesQuery },
       resolve: (o) => ({ ...orderNetAmounts(o, o.lineItems), currency: o.currency }),
     }),
-    activity: t.relation('activity', { description: 'Every recorded change of this order, oldest first.', query: { orderBy: { id: 'asc' } } }),
+    activity: t.relation('activity', { description: 'Every recorded change of this order, oldest first.', query: { orderBy: { sequence: 'asc' } } }),
     availableActions: t.field({
       type: [OrderAction],
       description: 'What can be done with the order right now; each names its mutation. Derived from the lifecycle table.',
@@ -251,9 +247,12 @@ export const Order = builder.prismaObject('Order', {
       resolve: (o, _args, _ctx, info) => {
         // Only actions whose mutation this server offers: an agent can call every one it is told about.
         const offered = info.schema.getMutationType()?.getFields() ?? {};
+        // Coupons whose minimum is not met say so on the actions that can fix it (coupons issue).
+        const shortfalls = couponShortfallNotes(o);
+        const note = shortfalls.length > 0 ? `Now: ${shortfalls.join('; ')}.` : undefined;
         return orderActions(o, o.lineItems)
           .filter((g) => g.allowed && ACTIONS[g.action].mutation in offered)
-          .map((g) => ({ action: g.action }));
+          .map((g) => ({ action: g.action, ...(note && (g.action === 'ADD_LINE_ITEMS' || g.action === 'REMOVE_COUPON') ? { note } : {}) }));
       },
     }),
     refundable: t.field({
@@ -262,8 +261,7 @@ export const Order = builder.prismaObject('Order', {
       select: { lineItems: { ...linesQuery, include: { order: { select: { currency: true, status: true } } } } },
       resolve: (o) => {
         const lines = o.lineItems.map((l) => ({ line: l, ...lineRefundable(o, l) })).filter((r) => r.quantity > 0);
-        const paidLeft = ['PAID', 'PARTIALLY_REFUNDED'].includes(o.status) ? o.paidAmount - o.refundedAmount : 0n;
-        return { amount: paidLeft > 0n ? paidLeft : 0n, currency: o.currency, lines };
+        return { amount: orderRefundableAmount(o), currency: o.currency, lines };
       },
     }),
     summary: t.string({
@@ -310,7 +308,7 @@ interface OrderPage {
   hasPreviousPage: boolean;
 }
 
-const PageInfo = builder.objectRef<OrderPage>('PageInfo').implement({
+export const PageInfo = builder.objectRef<OrderPage>('PageInfo').implement({
   description: 'Cursor pagination state.',
   fields: (t) => ({
     hasNextPage: t.boolean({ description: 'More items after endCursor.', resolve: (p) => p.hasNextPage }),
@@ -473,7 +471,7 @@ interface OrderPayloadShape {
   userErrors: UserErrorShape[];
 }
 
-const OrderPayload = builder.objectRef<OrderPayloadShape>('OrderPayload').implement({
+export const OrderPayload = builder.objectRef<OrderPayloadShape>('OrderPayload').implement({
   description: 'The order after the mutation, or userErrors (then nothing was changed).',
   fields: (t) => ({
     order: t.field({
@@ -491,7 +489,7 @@ const OrderPayload = builder.objectRef<OrderPayloadShape>('OrderPayload').implem
   }),
 });
 
-function toPayload(outcome: Outcome<WrittenOrder>): OrderPayloadShape {
+export function toPayload(outcome: Outcome<WrittenOrder>): OrderPayloadShape {
   return outcome.ok ? { written: outcome.value, userErrors: [] } : { written: null, userErrors: outcome.errors };
 }
 

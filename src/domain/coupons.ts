@@ -1,0 +1,781 @@
+// Coupons (pricing.md §4): create, deactivate, apply to / remove from an OPEN order, and redeem when the
+// order is paid. The discount arithmetic is the pricing engine's (priceOrder); this file decides which
+// coupons an order may carry and counts their use.
+//
+// Decisions where the issue, the contract and pricing.md are silent:
+// - Codes are 1 to 64 of [A-Za-z0-9_-], shown as written, matched case-insensitively (normalizedCode =
+//   upper case). A code stays taken after deactivation: coupon(code) still finds the deactivated one,
+//   and createCoupon with that code is INVALID_INPUT.
+// - One `currency` column holds the currency of amountOffMoney and of minimumSubtotalMoney; a coupon
+//   giving both in different currencies is CURRENCY_MISMATCH at creation. A coupon with a currency
+//   applies only to orders in that currency (CURRENCY_MISMATCH); a percentage coupon without a minimum
+//   applies to any currency.
+// - Checks at apply time, in this order, one userError per code: COUPON_NOT_FOUND (unknown or
+//   deactivated), COUPON_ALREADY_APPLIED, COUPON_NOT_YET_ACTIVE / COUPON_EXPIRED (startsAt inclusive,
+//   expiresAt exclusive), CURRENCY_MISMATCH, COUPON_USAGE_LIMIT_REACHED (total, then per customer when
+//   the order names its customer), COUPON_NOT_STACKABLE, COUPON_MINIMUM_NOT_MET.
+// - A coupon whose minimum is not met is refused when applied; one that stops qualifying later (lines
+//   removed) stays attached, takes nothing, and the order says how much is missing (summary and
+//   availableActions); it applies again as soon as the order qualifies.
+// - A SKU-scoped coupon that matches no line may be applied: it takes nothing and Order.discounts
+//   keeps it with amount 0 (there is no error code for it; the engine records why).
+// - A deactivated coupon can no longer be applied (COUPON_NOT_FOUND). One already attached to an OPEN
+//   order stays attached and keeps pricing the order (what the buyer was quoted); like an expired one,
+//   it fails the payment in redeemCoupons with a userError telling to remove it (pricing.md §4: a
+//   coupon that became invalid in between fails the payment, nothing is charged). removeCoupon always
+//   works on attached coupons, deactivated or not.
+// - Redemption counts only coupons that take something off the order when it is paid; an attached
+//   coupon taking nothing (minimum not met, no matching SKU) is neither re-checked nor counted.
+// - The customer of an order is its customerId, else its buyerEmail in lower case. Paying an order
+//   that uses a coupon limited per customer needs one of them (INVALID_INPUT otherwise).
+// - Deactivating an inactive coupon changes nothing and records nothing (like adding an existing tax
+//   registration).
+import type { Scope, Tx } from './context.js';
+import { Activities, appendActivity } from './activity.js';
+import { type Outcome, type UserError, fail, notFound, ok, userError } from './errors.js';
+import { runMutation } from './mutation.js';
+import { checkCurrency, LIMITS, type Path } from './validation.js';
+import { amountsSnapshot, editOrder, type WrittenOrder } from './orders.js';
+import type { LineRow, OrderRow } from './order-model.js';
+import { newId } from '../ids.js';
+import { formatMoney, isValidPercent, type AppliedDiscountResult, type PricedOrder, type PricingCouponInput } from '../pricing/index.js';
+import { Prisma, type Coupon } from '../generated/prisma/client.js';
+
+export type CouponRow = Coupon;
+export type DiscountType = CouponRow['type'];
+
+export const COUPON_CODE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const COUPON_LIMITS = { nameMax: 200, skusMax: 100, amountMax: LIMITS.unitPriceMax * BigInt(LIMITS.quantityMax) } as const;
+
+/** Codes match case-insensitively. */
+export function normalizeCode(code: string): string {
+  return code.trim().toUpperCase();
+}
+
+/** Who "a customer" is for maxRedemptionsPerCustomer: customerId, else buyerEmail in lower case. */
+export function customerKeyOf(order: Pick<OrderRow, 'customerId' | 'buyerEmail'>): string | null {
+  return order.customerId?.trim() || order.buyerEmail?.trim().toLowerCase() || null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pricing: coupons as the engine sees them
+
+export function pricingCoupon(c: CouponRow): PricingCouponInput {
+  return {
+    id: c.id,
+    code: c.code,
+    name: c.name,
+    type: c.type,
+    percentOff: c.percentOff,
+    amountOff: c.amountOff,
+    appliesToSkus: c.appliesToSkus,
+    priority: c.priority,
+    minimumSubtotal: c.minimumSubtotal,
+  };
+}
+
+/** An applied discount as stored in Order.discounts: the engine's result, plus what is missing for a minimum. */
+export interface StoredDiscount extends AppliedDiscountResult {
+  /** Set when the minimum subtotal is not met. */
+  minimumSubtotal?: bigint;
+  /** How much more the gross subtotal needs to reach the minimum; set when the minimum is not met. */
+  shortfall?: bigint;
+}
+
+/** Adds the minimum and the shortfall to discounts whose minimum is not met (summary and availableActions say so). */
+export function annotateDiscounts(priced: PricedOrder, coupons: readonly CouponRow[]): PricedOrder {
+  const byId = new Map(coupons.map((c) => [c.id, c]));
+  const discounts = priced.discounts.map((d): StoredDiscount => {
+    const minimum = byId.get(d.couponId)?.minimumSubtotal ?? null;
+    if (d.qualified || minimum === null) return d;
+    return { ...d, minimumSubtotal: minimum, shortfall: minimum - priced.subtotal };
+  });
+  return { ...priced, discounts };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation: may these coupons be applied to this order?
+
+export interface CouponOrderContext {
+  currency: string;
+  /** Σ quantity × unitPrice (the minimum compares with the gross subtotal). */
+  grossSubtotal: bigint;
+  customerKey: string | null;
+  /** Coupons already attached to the order. */
+  attached: readonly CouponRow[];
+  at: Date;
+}
+
+export function grossSubtotal(lines: readonly Pick<LineRow, 'quantity' | 'unitPriceAmount'>[]): bigint {
+  return lines.reduce((sum, l) => sum + BigInt(l.quantity) * l.unitPriceAmount, 0n);
+}
+
+export async function attachedCoupons(tx: Tx, orderId: string): Promise<CouponRow[]> {
+  const rows = await tx.orderCoupon.findMany({ where: { orderId }, include: { coupon: true }, orderBy: { position: 'asc' } });
+  return rows.map((r) => r.coupon);
+}
+
+function listCodes(coupons: readonly CouponRow[]): string {
+  return coupons.map((c) => `"${c.code}"`).join(', ');
+}
+
+/** Window check shared by apply and redeem: startsAt inclusive, expiresAt exclusive. */
+function windowError(c: CouponRow, at: Date, path: Path, whenPaid: boolean): UserError | null {
+  const next = whenPaid ? ` Remove it with removeCoupon(input: {orderId, code: "${c.code}"}) and pay again; nothing was charged.` : '';
+  if (c.startsAt && at.getTime() < c.startsAt.getTime()) {
+    return userError(
+      'COUPON_NOT_YET_ACTIVE',
+      `Coupon "${c.code}" is valid from ${c.startsAt.toISOString()}; apply it from then on.${next}`,
+      path,
+    );
+  }
+  if (c.expiresAt && at.getTime() >= c.expiresAt.getTime()) {
+    return userError('COUPON_EXPIRED', `Coupon "${c.code}" expired at ${c.expiresAt.toISOString()}; it can no longer be used.${next}`, path);
+  }
+  return null;
+}
+
+function limitError(c: CouponRow, customerUses: number, customerKey: string | null, path: Path, whenPaid: boolean): UserError | null {
+  const next = whenPaid ? ` Remove it with removeCoupon(input: {orderId, code: "${c.code}"}) and pay again; nothing was charged.` : ' Use another coupon.';
+  if (c.maxRedemptions !== null && c.timesRedeemed >= c.maxRedemptions) {
+    return userError('COUPON_USAGE_LIMIT_REACHED', `Coupon "${c.code}" has been used ${c.timesRedeemed} time(s), its limit (maxRedemptions ${c.maxRedemptions}).${next}`, path);
+  }
+  if (c.maxRedemptionsPerCustomer !== null && customerKey !== null && customerUses >= c.maxRedemptionsPerCustomer) {
+    return userError(
+      'COUPON_USAGE_LIMIT_REACHED',
+      `This customer (${customerKey}) has already used coupon "${c.code}" ${customerUses} time(s), its limit per customer (maxRedemptionsPerCustomer ${c.maxRedemptionsPerCustomer}).${next}`,
+      path,
+    );
+  }
+  return null;
+}
+
+async function customerUses(tx: Tx, couponIds: string[], customerKey: string | null): Promise<Map<string, number>> {
+  if (customerKey === null || couponIds.length === 0) return new Map();
+  const groups = await tx.couponRedemption.groupBy({ by: ['couponId'], where: { couponId: { in: couponIds }, customerKey }, _count: { _all: true } });
+  return new Map(groups.map((g) => [g.couponId, g._count._all]));
+}
+
+/**
+ * Finds the coupons named by `codes` and checks each may be applied to the order described by `ctx`
+ * (next to the coupons already attached and to the earlier codes of the list). One userError per
+ * refused code, at field(i); the coupons in input order otherwise.
+ */
+export async function resolveCoupons(
+  tx: Tx,
+  scope: Scope,
+  codes: readonly string[],
+  ctx: CouponOrderContext,
+  field: (i: number) => Path,
+): Promise<Outcome<CouponRow[]>> {
+  const normalized = codes.map((c) => (typeof c === 'string' ? normalizeCode(c) : ''));
+  const wanted = [...new Set(normalized.filter((c) => COUPON_CODE_PATTERN.test(c)))];
+  const found =
+    wanted.length === 0
+      ? []
+      : await tx.coupon.findMany({ where: { merchantId: scope.merchantId, livemode: scope.livemode, normalizedCode: { in: wanted } } });
+  const byCode = new Map(found.map((c) => [c.normalizedCode, c]));
+  const uses = await customerUses(
+    tx,
+    found.filter((c) => c.maxRedemptionsPerCustomer !== null).map((c) => c.id),
+    ctx.customerKey,
+  );
+
+  const errors: UserError[] = [];
+  const accepted: CouponRow[] = [];
+  const current: CouponRow[] = [...ctx.attached];
+  normalized.forEach((code, i) => {
+    const path = field(i);
+    const shown = String(codes[i] ?? '').trim();
+    const c = byCode.get(code);
+    if (!c || !c.active) {
+      errors.push(
+        userError(
+          'COUPON_NOT_FOUND',
+          c
+            ? `Coupon "${c.code}" has been deactivated and can no longer be applied.`
+            : `No coupon with code "${shown}" exists for this merchant and mode. Check the code (codes are case-insensitive); the coupons query lists them.`,
+          path,
+        ),
+      );
+      return;
+    }
+    if (current.some((a) => a.id === c.id)) {
+      errors.push(userError('COUPON_ALREADY_APPLIED', `Coupon "${c.code}" is already applied to this order; Order.discounts shows what it takes off.`, path));
+      return;
+    }
+    const window = windowError(c, ctx.at, path, false);
+    if (window) {
+      errors.push(window);
+      return;
+    }
+    if (c.currency !== null && c.currency !== ctx.currency) {
+      const what = c.amountOff !== null ? `takes ${formatMoney(c.amountOff, c.currency)} off` : `has a minimum subtotal of ${formatMoney(c.minimumSubtotal ?? 0n, c.currency)} and applies only to`;
+      errors.push(
+        userError(
+          'CURRENCY_MISMATCH',
+          `Coupon "${c.code}" ${what} orders in ${c.currency}; this order is in ${ctx.currency}. Use a coupon in ${ctx.currency} (or a percentage coupon without a minimum).`,
+          path,
+        ),
+      );
+      return;
+    }
+    const limit = limitError(c, uses.get(c.id) ?? 0, ctx.customerKey, path, false);
+    if (limit) {
+      errors.push(limit);
+      return;
+    }
+    if (current.length > 0 && !c.stackable) {
+      errors.push(
+        userError(
+          'COUPON_NOT_STACKABLE',
+          `Coupon "${c.code}" cannot be combined with other coupons, and the order already has ${listCodes(current)}. Remove ${current.length === 1 ? 'it' : 'them'} with removeCoupon first, or keep ${current.length === 1 ? 'it' : 'them'} instead.`,
+          path,
+        ),
+      );
+      return;
+    }
+    const blocker = current.find((a) => !a.stackable);
+    if (blocker) {
+      errors.push(
+        userError(
+          'COUPON_NOT_STACKABLE',
+          `The order's coupon "${blocker.code}" cannot be combined with other coupons. Remove it with removeCoupon(input: {orderId, code: "${blocker.code}"}) to apply "${c.code}" instead.`,
+          path,
+        ),
+      );
+      return;
+    }
+    if (c.minimumSubtotal !== null && ctx.grossSubtotal < c.minimumSubtotal) {
+      const cur = ctx.currency;
+      errors.push(
+        userError(
+          'COUPON_MINIMUM_NOT_MET',
+          `Coupon "${c.code}" needs a subtotal of at least ${formatMoney(c.minimumSubtotal, cur)}; this order's is ${formatMoney(ctx.grossSubtotal, cur)}: add ${formatMoney(c.minimumSubtotal - ctx.grossSubtotal, cur)} more to reach the ${formatMoney(c.minimumSubtotal, cur)} minimum.`,
+          path,
+        ),
+      );
+      return;
+    }
+    accepted.push(c);
+    current.push(c);
+  });
+  return errors.length > 0 ? fail(...errors) : ok(accepted);
+}
+
+// ---------------------------------------------------------------------------------------------
+// createCoupon / deactivateCoupon
+
+export interface MoneyInputShape {
+  amount: number;
+  currency: string;
+}
+
+export interface CreateCouponInput {
+  code: string;
+  name?: string | null;
+  type: DiscountType;
+  percentOff?: string | null;
+  amountOffMoney?: MoneyInputShape | null;
+  stackable?: boolean | null;
+  priority?: number | null;
+  appliesToSkus?: string[] | null;
+  minimumSubtotalMoney?: MoneyInputShape | null;
+  maxRedemptions?: number | null;
+  maxRedemptionsPerCustomer?: number | null;
+  startsAt?: Date | null;
+  expiresAt?: Date | null;
+  idempotencyKey?: string | null;
+}
+
+function checkAmount(errors: UserError[], value: MoneyInputShape, path: Path, label: string, min: number): boolean {
+  const before = errors.length;
+  if (!Number.isSafeInteger(value.amount) || value.amount < min || BigInt(value.amount) > COUPON_LIMITS.amountMax) {
+    errors.push(
+      userError(
+        'INVALID_INPUT',
+        `${label}.amount must be a whole number of minor units from ${min} to ${COUPON_LIMITS.amountMax} (got ${value.amount}); 1000 means 10.00 in USD.`,
+        [...path, 'amount'],
+      ),
+    );
+  }
+  checkCurrency(errors, value.currency, [...path, 'currency']);
+  return errors.length === before;
+}
+
+function checkLimit(errors: UserError[], value: number | null | undefined, name: string): void {
+  if (value === null || value === undefined) return;
+  if (!Number.isInteger(value) || value < 1) {
+    errors.push(userError('INVALID_INPUT', `${name} must be a whole number of at least 1 (got ${value}); leave it out for no limit.`, ['input', name]));
+  }
+}
+
+interface ValidCoupon {
+  code: string;
+  normalizedCode: string;
+  name: string;
+  type: DiscountType;
+  percentOff: string | null;
+  amountOff: bigint | null;
+  currency: string | null;
+  stackable: boolean;
+  priority: number;
+  appliesToSkus: string[];
+  minimumSubtotal: bigint | null;
+  maxRedemptions: number | null;
+  maxRedemptionsPerCustomer: number | null;
+  startsAt: Date | null;
+  expiresAt: Date | null;
+}
+
+function validateCoupon(input: CreateCouponInput, now: Date): Outcome<ValidCoupon> {
+  const errors: UserError[] = [];
+  const code = typeof input.code === 'string' ? input.code.trim() : '';
+  if (!COUPON_CODE_PATTERN.test(code)) {
+    errors.push(
+      userError('INVALID_INPUT', `code must be 1 to 64 of A-Z, a-z, 0-9, "_" and "-", e.g. "SAVE10" (got "${input.code}").`, ['input', 'code']),
+    );
+  }
+  const name = input.name?.trim() || code;
+  if (name.length > COUPON_LIMITS.nameMax) {
+    errors.push(userError('INVALID_INPUT', `name must be at most ${COUPON_LIMITS.nameMax} characters (got ${name.length}).`, ['input', 'name']));
+  }
+
+  let percentOff: string | null = null;
+  let amountOff: bigint | null = null;
+  let currency: string | null = null;
+  if (input.type === 'PERCENTAGE') {
+    const p = input.percentOff?.trim() ?? '';
+    if (!isValidPercent(p)) {
+      errors.push(
+        userError('INVALID_INPUT', `A PERCENTAGE coupon needs percentOff, a decimal string above 0 and at most 100, e.g. "15" or "12.5" (got ${JSON.stringify(input.percentOff ?? null)}).`, [
+          'input',
+          'percentOff',
+        ]),
+      );
+    }
+    percentOff = p;
+    if (input.amountOffMoney) {
+      errors.push(userError('INVALID_INPUT', 'A PERCENTAGE coupon takes percentOff, not amountOffMoney; leave amountOffMoney out or use type FIXED_AMOUNT.', ['input', 'amountOffMoney']));
+    }
+  } else if (input.type === 'FIXED_AMOUNT') {
+    if (!input.amountOffMoney) {
+      errors.push(userError('INVALID_INPUT', 'A FIXED_AMOUNT coupon needs amountOffMoney, e.g. { amount: 500, currency: "USD" } for 5.00 USD off.', ['input', 'amountOffMoney']));
+    } else if (checkAmount(errors, input.amountOffMoney, ['input', 'amountOffMoney'], 'amountOffMoney', 1)) {
+      amountOff = BigInt(input.amountOffMoney.amount);
+      currency = input.amountOffMoney.currency;
+    }
+    if (input.percentOff !== null && input.percentOff !== undefined) {
+      errors.push(userError('INVALID_INPUT', 'A FIXED_AMOUNT coupon takes amountOffMoney, not percentOff; leave percentOff out or use type PERCENTAGE.', ['input', 'percentOff']));
+    }
+  } else {
+    errors.push(userError('INVALID_INPUT', 'type must be PERCENTAGE or FIXED_AMOUNT.', ['input', 'type']));
+  }
+
+  let minimumSubtotal: bigint | null = null;
+  if (input.minimumSubtotalMoney) {
+    const m = input.minimumSubtotalMoney;
+    if (checkAmount(errors, m, ['input', 'minimumSubtotalMoney'], 'minimumSubtotalMoney', 0)) {
+      if (currency !== null && m.currency !== currency) {
+        errors.push(
+          userError('CURRENCY_MISMATCH', `minimumSubtotalMoney is in ${m.currency} but amountOffMoney is in ${currency}; give both in the currency of the orders the coupon is for.`, [
+            'input',
+            'minimumSubtotalMoney',
+            'currency',
+          ]),
+        );
+      } else {
+        minimumSubtotal = BigInt(m.amount);
+        currency = m.currency;
+      }
+    }
+  }
+
+  const priority = input.priority ?? 0;
+  if (!Number.isInteger(priority)) errors.push(userError('INVALID_INPUT', 'priority must be a whole number (lower applies first).', ['input', 'priority']));
+
+  const skus: string[] = [];
+  (input.appliesToSkus ?? []).forEach((raw, i) => {
+    const sku = typeof raw === 'string' ? raw.trim() : '';
+    if (sku.length < 1 || sku.length > LIMITS.skuMax) {
+      errors.push(userError('INVALID_INPUT', `Each SKU must be 1 to ${LIMITS.skuMax} characters (got "${raw}").`, ['input', 'appliesToSkus', i]));
+    } else if (!skus.includes(sku)) {
+      skus.push(sku);
+    }
+  });
+  if (skus.length > COUPON_LIMITS.skusMax) {
+    errors.push(userError('INVALID_INPUT', `appliesToSkus holds at most ${COUPON_LIMITS.skusMax} SKUs (got ${skus.length}).`, ['input', 'appliesToSkus']));
+  }
+
+  checkLimit(errors, input.maxRedemptions, 'maxRedemptions');
+  checkLimit(errors, input.maxRedemptionsPerCustomer, 'maxRedemptionsPerCustomer');
+
+  const startsAt = input.startsAt ?? null;
+  const expiresAt = input.expiresAt ?? null;
+  if (expiresAt && expiresAt.getTime() <= now.getTime()) {
+    errors.push(userError('INVALID_INPUT', `expiresAt (${expiresAt.toISOString()}) is not in the future (now ${now.toISOString()}); give a later instant or leave it out.`, ['input', 'expiresAt']));
+  }
+  if (startsAt && expiresAt && startsAt.getTime() >= expiresAt.getTime()) {
+    errors.push(userError('INVALID_INPUT', `startsAt (${startsAt.toISOString()}) must be before expiresAt (${expiresAt.toISOString()}).`, ['input', 'startsAt']));
+  }
+
+  if (errors.length > 0) return fail(...errors);
+  return ok({
+    code,
+    normalizedCode: normalizeCode(code),
+    name,
+    type: input.type,
+    percentOff,
+    amountOff,
+    currency,
+    stackable: input.stackable ?? false,
+    priority,
+    appliesToSkus: skus,
+    minimumSubtotal,
+    maxRedemptions: input.maxRedemptions ?? null,
+    maxRedemptionsPerCustomer: input.maxRedemptionsPerCustomer ?? null,
+    startsAt,
+    expiresAt,
+  });
+}
+
+function couponSnapshot(c: CouponRow) {
+  return {
+    id: c.id,
+    code: c.code,
+    name: c.name,
+    type: c.type,
+    percentOff: c.percentOff,
+    amountOff: c.amountOff,
+    currency: c.currency,
+    stackable: c.stackable,
+    priority: c.priority,
+    appliesToSkus: c.appliesToSkus,
+    minimumSubtotal: c.minimumSubtotal,
+    maxRedemptions: c.maxRedemptions,
+    maxRedemptionsPerCustomer: c.maxRedemptionsPerCustomer,
+    startsAt: c.startsAt,
+    expiresAt: c.expiresAt,
+    active: c.active,
+  };
+}
+
+interface CouponRef extends Record<string, string> {
+  couponId: string;
+}
+
+async function finishCoupon(scope: Scope, outcome: Outcome<CouponRef>, written: CouponRow | null): Promise<Outcome<CouponRow>> {
+  if (!outcome.ok) return outcome;
+  if (written) return ok(written);
+  const row = await scope.deps.db.coupon.findFirst({ where: { id: outcome.value.couponId, merchantId: scope.merchantId, livemode: scope.livemode } });
+  if (!row) throw new Error(`coupon ${outcome.value.couponId} of a stored idempotent result is missing`);
+  return ok(row);
+}
+
+export async function createCoupon(scope: Scope, input: CreateCouponInput): Promise<Outcome<CouponRow>> {
+  const valid = validateCoupon(input, scope.deps.clock.now());
+  if (!valid.ok) return valid;
+  const v = valid.value;
+  let written: CouponRow | null = null;
+  const { outcome } = await runMutation<CouponRef>({
+    scope,
+    operation: 'createCoupon',
+    input: input as unknown as Record<string, unknown>,
+    run: async ({ tx, at, idempotencyKey }) => {
+      const row: CouponRow = {
+        id: newId('Coupon'),
+        merchantId: scope.merchantId,
+        livemode: scope.livemode,
+        ...v,
+        timesRedeemed: 0,
+        active: true,
+        createdAt: at,
+      };
+      // ON CONFLICT DO NOTHING on (merchantId, livemode, normalizedCode): two concurrent creations of
+      // one code cannot both succeed, and the loser gets a userError instead of a unique violation.
+      const { count } = await tx.coupon.createMany({ data: [row], skipDuplicates: true });
+      if (count === 0) {
+        return fail(
+          userError('INVALID_INPUT', `A coupon with code "${v.code}" already exists (codes are case-insensitive, deactivated ones included). Choose another code.`, [
+            'input',
+            'code',
+          ]),
+        );
+      }
+      await appendActivity(tx, scope, at, idempotencyKey, [Activities.couponCreated(couponSnapshot(row))]);
+      written = row;
+      return ok({ couponId: row.id });
+    },
+  });
+  return finishCoupon(scope, outcome, written);
+}
+
+export async function deactivateCoupon(scope: Scope, input: { code: string; idempotencyKey?: string | null }): Promise<Outcome<CouponRow>> {
+  const code = normalizeCode(typeof input.code === 'string' ? input.code : '');
+  let written: CouponRow | null = null;
+  const { outcome } = await runMutation<CouponRef>({
+    scope,
+    operation: 'deactivateCoupon',
+    input: { ...input },
+    run: async ({ tx, at, idempotencyKey }) => {
+      const coupon = await tx.coupon.findUnique({
+        where: { merchantId_livemode_normalizedCode: { merchantId: scope.merchantId, livemode: scope.livemode, normalizedCode: code } },
+      });
+      if (!coupon) {
+        return fail(userError('COUPON_NOT_FOUND', `No coupon with code "${input.code}" exists for this merchant and mode; the coupons query lists them.`, ['input', 'code']));
+      }
+      // Conditional update: of two concurrent deactivations exactly one records the change.
+      const { count } = await tx.coupon.updateMany({ where: { id: coupon.id, active: true }, data: { active: false } });
+      const after = { ...coupon, active: false };
+      if (count === 1) {
+        await appendActivity(tx, scope, at, idempotencyKey, [
+          Activities.couponDeactivated({ id: coupon.id, code: coupon.code, active: true }, { id: coupon.id, code: coupon.code, active: false }),
+        ]);
+      }
+      written = after;
+      return ok({ couponId: coupon.id });
+    },
+  });
+  return finishCoupon(scope, outcome, written);
+}
+
+export async function findCoupon(scope: Scope, code: string): Promise<CouponRow | null> {
+  return scope.deps.db.coupon.findUnique({
+    where: { merchantId_livemode_normalizedCode: { merchantId: scope.merchantId, livemode: scope.livemode, normalizedCode: normalizeCode(code) } },
+  });
+}
+
+export async function listCoupons(scope: Scope): Promise<CouponRow[]> {
+  return scope.deps.db.coupon.findMany({ where: { merchantId: scope.merchantId, livemode: scope.livemode }, orderBy: { id: 'desc' } });
+}
+
+// ---------------------------------------------------------------------------------------------
+// applyCoupon / removeCoupon (through editOrder: lock, version check, ORDER_NOT_EDITABLE, re-price, activity)
+
+export interface ApplyCouponInput {
+  orderId: string;
+  code: string;
+  expectedVersion?: number | null;
+  idempotencyKey?: string | null;
+}
+
+function discountOf(order: OrderRow, couponId: string): bigint {
+  const found = ((order.discounts as { couponId?: string; amount?: number }[] | null) ?? []).find((d) => d.couponId === couponId);
+  return BigInt(found?.amount ?? 0);
+}
+
+export async function applyCoupon(scope: Scope, input: ApplyCouponInput): Promise<Outcome<WrittenOrder>> {
+  return editOrder(scope, 'applyCoupon', { ...input }, 'APPLY_COUPON', async ({ tx, at, order, lines }) => {
+    const attached = await attachedCoupons(tx, order.id);
+    const resolved = await resolveCoupons(
+      tx,
+      scope,
+      [input.code],
+      { currency: order.currency, grossSubtotal: grossSubtotal(lines), customerKey: customerKeyOf(order), attached, at },
+      () => ['input', 'code'],
+    );
+    if (!resolved.ok) return resolved;
+    const coupon = resolved.value[0]!;
+    const position = await tx.orderCoupon.aggregate({ where: { orderId: order.id }, _max: { position: true } });
+    await tx.orderCoupon.create({
+      data: {
+        orderId: order.id,
+        couponId: coupon.id,
+        merchantId: scope.merchantId,
+        livemode: scope.livemode,
+        position: (position._max.position ?? -1) + 1,
+        appliedAt: at,
+      },
+    });
+    return ok({
+      order,
+      lines,
+      reprice: true,
+      activity: (before, after) => [
+        Activities.couponApplied(
+          order.id,
+          { coupons: attached.map((c) => c.code), netAmounts: amountsSnapshot(before.order, before.lines) },
+          {
+            coupon: { id: coupon.id, code: coupon.code, type: coupon.type, discount: discountOf(after.order, coupon.id) },
+            coupons: [...attached, coupon].map((c) => c.code),
+            netAmounts: amountsSnapshot(after.order, after.lines),
+          },
+        ),
+      ],
+    });
+  });
+}
+
+export async function removeCoupon(scope: Scope, input: ApplyCouponInput): Promise<Outcome<WrittenOrder>> {
+  return editOrder(scope, 'removeCoupon', { ...input }, 'REMOVE_COUPON', async ({ tx, order, lines }) => {
+    const attached = await attachedCoupons(tx, order.id);
+    const code = normalizeCode(typeof input.code === 'string' ? input.code : '');
+    const coupon = attached.find((c) => c.normalizedCode === code);
+    if (!coupon) {
+      return fail(
+        userError(
+          'COUPON_NOT_FOUND',
+          `Coupon "${input.code}" is not applied to this order${attached.length > 0 ? `; it has ${listCodes(attached)}` : ''}. Order.discounts lists the applied coupons.`,
+          ['input', 'code'],
+        ),
+      );
+    }
+    await tx.orderCoupon.delete({ where: { orderId_couponId: { orderId: order.id, couponId: coupon.id } } });
+    const remaining = attached.filter((c) => c.id !== coupon.id);
+    return ok({
+      order,
+      lines,
+      reprice: true,
+      activity: (before, after) => [
+        Activities.couponRemoved(
+          order.id,
+          {
+            coupon: { id: coupon.id, code: coupon.code, type: coupon.type, discount: discountOf(before.order, coupon.id) },
+            coupons: attached.map((c) => c.code),
+            netAmounts: amountsSnapshot(before.order, before.lines),
+          },
+          { coupons: remaining.map((c) => c.code), netAmounts: amountsSnapshot(after.order, after.lines) },
+        ),
+      ],
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redemption (called by the payments feature inside its payment transaction)
+
+interface LockedCoupon {
+  id: string;
+  code: string;
+  active: boolean;
+  startsAt: Date | null;
+  expiresAt: Date | null;
+  maxRedemptions: number | null;
+  maxRedemptionsPerCustomer: number | null;
+  timesRedeemed: number;
+}
+
+/**
+ * Counts the order's coupons as used, atomically, in the caller's transaction (`tx`, the one that
+ * records the payment). Re-checks active, startsAt/expiresAt (at `at`) and both usage limits, then
+ * records one CouponRedemption per coupon and increments timesRedeemed.
+ *
+ * Exact under concurrency: the coupon rows are locked FOR UPDATE in id order (a stable order, so two
+ * payments sharing coupons cannot deadlock) before the limits are read; a concurrent payment of an
+ * order with the same coupon waits for this transaction and then sees its redemption.
+ *
+ * Only coupons that take something off the order are checked and counted. Calling it again for an
+ * order already redeemed changes nothing. On a userError nothing has been written by this function;
+ * the caller must roll its transaction back (return the errors from its runMutation use case) so that
+ * nothing is charged.
+ *
+ * The customer (maxRedemptionsPerCustomer) is the order's customerId, else its buyerEmail, else
+ * `options.buyerEmail` (the email given with the payment), in lower case.
+ *
+ * If the redemption is committed before the charge and the charge then fails (the order stays OPEN),
+ * call releaseCouponRedemptions in the transaction that records the failure.
+ */
+export async function redeemCoupons(
+  tx: Tx,
+  scope: Scope,
+  orderId: string,
+  at: Date,
+  options: { buyerEmail?: string | null } = {},
+): Promise<Outcome<null>> {
+  const order = await tx.order.findFirst({
+    where: { id: orderId, merchantId: scope.merchantId, livemode: scope.livemode },
+    select: { id: true, customerId: true, buyerEmail: true, discounts: true },
+  });
+  if (!order) return fail(notFound('order', orderId, ['input', 'orderId']));
+  const taking = new Set(
+    ((order.discounts as { couponId?: string; amount?: number }[] | null) ?? []).filter((d) => (d.amount ?? 0) > 0 && d.couponId).map((d) => d.couponId!),
+  );
+  const [attachments, done] = await Promise.all([
+    tx.orderCoupon.findMany({ where: { orderId }, select: { couponId: true } }),
+    tx.couponRedemption.findMany({ where: { orderId }, select: { couponId: true } }),
+  ]);
+  const already = new Set(done.map((d) => d.couponId));
+  const ids = attachments
+    .map((a) => a.couponId)
+    .filter((id) => taking.has(id) && !already.has(id))
+    .sort();
+  if (ids.length === 0) return ok(null);
+
+  const locked = await tx.$queryRaw<LockedCoupon[]>`
+    SELECT id, code, active, "startsAt", "expiresAt", "maxRedemptions", "maxRedemptionsPerCustomer", "timesRedeemed"
+    FROM "Coupon"
+    WHERE id IN (${Prisma.join(ids)}) AND "merchantId" = ${scope.merchantId} AND livemode = ${scope.livemode}
+    ORDER BY id
+    FOR UPDATE`;
+  const customerKey = customerKeyOf(order) ?? (options.buyerEmail?.trim().toLowerCase() || null);
+  // Read after the locks: every redemption committed before them is visible (READ COMMITTED takes a new
+  // snapshot per statement), and none can be added for these coupons until this transaction ends.
+  const uses = await customerUses(
+    tx,
+    locked.filter((c) => c.maxRedemptionsPerCustomer !== null).map((c) => c.id),
+    customerKey,
+  );
+
+  const path = ['input', 'orderId'];
+  const errors: UserError[] = [];
+  for (const c of locked) {
+    const row = c as unknown as CouponRow;
+    if (!c.active) {
+      errors.push(
+        userError(
+          'COUPON_NOT_FOUND',
+          `Coupon "${c.code}" has been deactivated since it was applied. Remove it with removeCoupon(input: {orderId, code: "${c.code}"}) and pay again; nothing was charged.`,
+          path,
+        ),
+      );
+      continue;
+    }
+    const window = windowError(row, at, path, true);
+    if (window) {
+      errors.push(window);
+      continue;
+    }
+    if (c.maxRedemptionsPerCustomer !== null && customerKey === null) {
+      errors.push(
+        userError(
+          'INVALID_INPUT',
+          `Coupon "${c.code}" is limited to ${c.maxRedemptionsPerCustomer} use(s) per customer, and this order names no customer: give the buyer's email (buyerEmail) or create the order with a customerId.`,
+          ['input', 'buyerEmail'],
+        ),
+      );
+      continue;
+    }
+    const limit = limitError(row, uses.get(c.id) ?? 0, customerKey, path, true);
+    if (limit) errors.push(limit);
+  }
+  if (locked.length !== ids.length) throw new Error(`redeemCoupons: coupons of order ${orderId} are missing`);
+  if (errors.length > 0) return fail(...errors);
+
+  await tx.couponRedemption.createMany({
+    data: ids.map((couponId) => ({ couponId, orderId, merchantId: scope.merchantId, livemode: scope.livemode, customerKey, createdAt: at })),
+  });
+  await tx.coupon.updateMany({ where: { id: { in: ids } }, data: { timesRedeemed: { increment: 1 } } });
+  return ok(null);
+}
+
+/**
+ * Gives back the uses counted by redeemCoupons for an order whose payment did not go through (the
+ * charge failed and the order stays OPEN), so a declined or abandoned attempt does not consume a
+ * limited coupon. Not for refunds: a redemption of a paid order stays counted (pricing.md §4, as
+ * Stripe). Locks the coupon rows in id order, like redeemCoupons; returns how many uses were released.
+ */
+export async function releaseCouponRedemptions(tx: Tx, scope: Scope, orderId: string): Promise<number> {
+  const rows = await tx.couponRedemption.findMany({
+    where: { orderId, merchantId: scope.merchantId, livemode: scope.livemode },
+    select: { couponId: true },
+  });
+  if (rows.length === 0) return 0;
+  const ids = rows.map((r) => r.couponId).sort();
+  await tx.$queryRaw`SELECT id FROM "Coupon" WHERE id IN (${Prisma.join(ids)}) ORDER BY id FOR UPDATE`;
+  // Only what this transaction really deleted is given back (a concurrent release deletes nothing).
+  const deleted = await tx.$queryRaw<{ couponId: string }[]>`
+    DELETE FROM "CouponRedemption" WHERE "orderId" = ${orderId} AND "couponId" IN (${Prisma.join(ids)}) RETURNING "couponId"`;
+  if (deleted.length === 0) return 0;
+  await tx.coupon.updateMany({ where: { id: { in: deleted.map((d) => d.couponId) } }, data: { timesRedeemed: { decrement: 1 } } });
+  return deleted.length;
+}

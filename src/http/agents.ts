@@ -1,0 +1,22 @@
+// GET /SKILL.md and GET /llms.txt for AI agents, rendered once from the live schema.
+import type { Route } from './routes.js';
+import { schema } from '../graphql/schema.js';
+import { renderLlmsTxt, renderSkill } from '../agents/skill.js';
+
+let skill: string | null = null;
+
+export const agentDocsRoute: Route = async (req, res) => {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const path = (req.url ?? '/').split('?')[0];
+  if (path === '/SKILL.md') {
+    skill ??= renderSkill(schema);
+    res.writeHead(200, { 'content-type': 'text/markdown; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : skill);
+    return true;
+  }
+  if (path === '/llms.txt') {
+    const host = req.headers.host ?? 'localhost';
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : renderLlmsTxt(`http://${host}`));
+    return true;
+  }
+  return false;
+};

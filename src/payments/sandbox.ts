@@ -1,0 +1,242 @@
+// The sandbox processor: offline, deterministic, and faithful where it matters. It answers Stripe's test
+// tokens with Stripe's outcomes and messages, and it behaves like an external processor: its ledger
+// (SandboxCharge / SandboxRefund) is written in its own statements, outside Flint's transactions, so a
+// charge it made survives a crash of the Flint process that asked for it. Each idempotency key maps to
+// exactly one charge: replaying a key returns the first result and never charges twice, even when the
+// replay races the original (the unique key makes the second insert wait for the first, then find it).
+import type { Db } from '../domain/context.js';
+import { ulid } from '../ids.js';
+import {
+  DECLINE_MESSAGES,
+  type ChargeRequest,
+  type ChargeResult,
+  type PaymentProcessor,
+  type PaymentRef,
+  type RefundRef,
+  type RefundRequest,
+  type RefundResult,
+} from './processor.js';
+import type { Prisma } from '../generated/prisma/client.js';
+
+type Outcome =
+  | { status: 'SUCCEEDED' }
+  | { status: 'REQUIRES_ACTION' }
+  | { status: 'FAILED'; kind: 'DECLINED' | 'ERROR'; code: string; declineCode: string | null; message: string };
+
+const decline = (code: string, declineCode: string | null): Outcome => ({
+  status: 'FAILED',
+  kind: 'DECLINED',
+  code,
+  declineCode,
+  message: DECLINE_MESSAGES[declineCode ?? code]!,
+});
+
+/** Stripe's test tokens and what Stripe does with them (https://docs.stripe.com/testing). */
+export const SANDBOX_TOKENS: Record<string, Outcome> = {
+  tok_visa: { status: 'SUCCEEDED' },
+  tok_mastercard: { status: 'SUCCEEDED' },
+  tok_chargeDeclined: decline('card_declined', 'generic_decline'),
+  tok_chargeDeclinedInsufficientFunds: decline('card_declined', 'insufficient_funds'),
+  tok_chargeDeclinedExpiredCard: decline('expired_card', 'expired_card'),
+  tok_chargeDeclinedIncorrectCvc: decline('incorrect_cvc', 'incorrect_cvc'),
+  tok_chargeDeclinedProcessingError: {
+    status: 'FAILED',
+    kind: 'ERROR',
+    code: 'processing_error',
+    declineCode: 'processing_error',
+    message: DECLINE_MESSAGES.processing_error!,
+  },
+  tok_threeDSecure2Required: { status: 'REQUIRES_ACTION' },
+  /** The charge succeeds; refunds of it start PENDING and fail later. */
+  tok_refundFail: { status: 'SUCCEEDED' },
+};
+
+export const SANDBOX_TOKEN_NAMES = Object.keys(SANDBOX_TOKENS);
+
+/** Why authentication failed on the sandbox 3-D Secure page (Stripe's code and message). */
+const AUTHENTICATION_FAILURE = {
+  code: 'payment_intent_authentication_failure',
+  message: DECLINE_MESSAGES.authentication_failed!,
+};
+
+type ChargeRow = Prisma.SandboxChargeGetPayload<object>;
+type RefundRow = Prisma.SandboxRefundGetPayload<object>;
+
+export interface SandboxOptions {
+  /** Base URL of this server, for the sandbox authentication page (read when a charge needs it). */
+  publicUrl: () => string;
+}
+
+export class SandboxProcessor implements PaymentProcessor {
+  readonly name = 'SANDBOX' as const;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: SandboxOptions,
+  ) {}
+
+  /** URL of the authentication page of a charge that requires action. */
+  authenticationUrl(chargeId: string): string {
+    return `${this.options.publicUrl()}/sandbox/3ds/${chargeId}`;
+  }
+
+  private result(row: ChargeRow): ChargeResult {
+    switch (row.status) {
+      case 'SUCCEEDED':
+        return { status: 'SUCCEEDED', processorReference: row.id };
+      case 'REQUIRES_ACTION':
+        return { status: 'REQUIRES_ACTION', processorReference: row.id, actionUrl: this.authenticationUrl(row.id) };
+      case 'CANCELED':
+        return { status: 'CANCELED', processorReference: row.id };
+      default:
+        return {
+          status: 'FAILED',
+          processorReference: row.id,
+          kind: row.failureCode === 'processing_error' || row.failureCode === 'resource_missing' ? 'ERROR' : 'DECLINED',
+          failureCode: row.failureCode ?? 'card_declined',
+          declineCode: row.declineCode,
+          failureMessage: row.failureMessage ?? DECLINE_MESSAGES.generic_decline!,
+        };
+    }
+  }
+
+  async confirmPayment(request: ChargeRequest): Promise<ChargeResult> {
+    if (request.livemode) {
+      return {
+        status: 'FAILED',
+        processorReference: null,
+        kind: 'ERROR',
+        failureCode: 'livemode_not_supported',
+        failureMessage: 'The sandbox processor takes test payments only. Live payments need Stripe: set STRIPE_SECRET_KEY.',
+      };
+    }
+    const outcome: Outcome = SANDBOX_TOKENS[request.token] ?? {
+      status: 'FAILED',
+      kind: 'ERROR',
+      code: 'resource_missing',
+      declineCode: null,
+      message: `No such token: '${request.token}'. The sandbox accepts Stripe's test tokens: ${SANDBOX_TOKEN_NAMES.join(', ')}.`,
+    };
+    const id = `sbch_${ulid()}`;
+    // Insert-first: a concurrent request with the same key waits here for the first one, then finds it.
+    await this.db.sandboxCharge.createMany({
+      data: [
+        {
+          id,
+          idempotencyKey: request.idempotencyKey,
+          token: request.token,
+          amount: request.amount,
+          currency: request.currency,
+          status: outcome.status,
+          failureCode: outcome.status === 'FAILED' ? outcome.code : null,
+          declineCode: outcome.status === 'FAILED' ? outcome.declineCode : null,
+          failureMessage: outcome.status === 'FAILED' ? outcome.message : null,
+          returnUrl: request.returnUrl,
+          metadata: {
+            flint_payment_intent_id: request.paymentIntentId,
+            flint_order_id: request.orderId,
+            flint_merchant_id: request.merchantId,
+            ...(request.customerId ? { flint_customer_id: request.customerId } : {}),
+          },
+        },
+      ],
+      skipDuplicates: true,
+    });
+    const row = await this.db.sandboxCharge.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
+    if (row.amount !== request.amount || row.currency !== request.currency || row.token !== request.token) {
+      // Stripe answers the same: a key belongs to one request.
+      return {
+        status: 'FAILED',
+        processorReference: null,
+        kind: 'ERROR',
+        failureCode: 'idempotency_error',
+        failureMessage: 'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+      };
+    }
+    return this.result(row);
+  }
+
+  async retrievePayment(ref: PaymentRef): Promise<ChargeResult | null> {
+    const row = await this.db.sandboxCharge.findUnique({ where: { idempotencyKey: ref.idempotencyKey } });
+    return row ? this.result(row) : null;
+  }
+
+  async cancelPayment(ref: PaymentRef): Promise<ChargeResult> {
+    await this.db.sandboxCharge.updateMany({
+      where: { idempotencyKey: ref.idempotencyKey, status: 'REQUIRES_ACTION' },
+      data: { status: 'CANCELED', updatedAt: new Date() },
+    });
+    const row = await this.db.sandboxCharge.findUnique({ where: { idempotencyKey: ref.idempotencyKey } });
+    return row ? this.result(row) : { status: 'CANCELED', processorReference: null };
+  }
+
+  /** The sandbox authentication page: the buyer completes or fails 3-D Secure. Atomic; first answer wins. */
+  async authenticate(chargeId: string, outcome: 'complete' | 'fail'): Promise<{ charge: ChargeRow; changed: boolean } | null> {
+    const changed = await this.db.sandboxCharge.updateMany({
+      where: { id: chargeId, status: 'REQUIRES_ACTION' },
+      data:
+        outcome === 'complete'
+          ? { status: 'SUCCEEDED', updatedAt: new Date() }
+          : { status: 'FAILED', failureCode: AUTHENTICATION_FAILURE.code, failureMessage: AUTHENTICATION_FAILURE.message, updatedAt: new Date() },
+    });
+    const charge = await this.db.sandboxCharge.findUnique({ where: { id: chargeId } });
+    return charge ? { charge, changed: changed.count === 1 } : null;
+  }
+
+  async findCharge(chargeId: string): Promise<ChargeRow | null> {
+    return this.db.sandboxCharge.findUnique({ where: { id: chargeId } });
+  }
+
+  private refundResult(row: RefundRow): RefundResult {
+    if (row.status === 'FAILED') return { status: 'FAILED', processorReference: row.id, failureReason: row.failureReason ?? 'unknown' };
+    return { status: row.status === 'PENDING' ? 'PENDING' : 'SUCCEEDED', processorReference: row.id };
+  }
+
+  async createRefund(request: RefundRequest): Promise<RefundResult> {
+    return this.db.$transaction(async (tx) => {
+      const existing = await tx.sandboxRefund.findUnique({ where: { idempotencyKey: request.idempotencyKey } });
+      if (existing) return this.refundResult(existing);
+      // The charge row is the lock: refunds of one charge are decided one at a time.
+      const charges = await tx.$queryRaw<ChargeRow[]>`
+        SELECT * FROM "SandboxCharge" WHERE id = ${request.processorPaymentReference} FOR UPDATE`;
+      const charge = charges[0];
+      const again = await tx.sandboxRefund.findUnique({ where: { idempotencyKey: request.idempotencyKey } });
+      if (again) return this.refundResult(again);
+      if (!charge || charge.status !== 'SUCCEEDED') {
+        return { status: 'FAILED', processorReference: null, failureReason: 'charge_not_refundable' } as const;
+      }
+      const refunded = await tx.sandboxRefund.aggregate({
+        where: { chargeId: charge.id, status: { not: 'FAILED' } },
+        _sum: { amount: true },
+      });
+      if (request.amount <= 0n || (refunded._sum.amount ?? 0n) + request.amount > BigInt(charge.amount)) {
+        return { status: 'FAILED', processorReference: null, failureReason: 'amount_too_large' } as const;
+      }
+      const row = await tx.sandboxRefund.create({
+        data: {
+          id: `sbre_${ulid()}`,
+          idempotencyKey: request.idempotencyKey,
+          chargeId: charge.id,
+          amount: request.amount,
+          status: charge.token === 'tok_refundFail' ? 'PENDING' : 'SUCCEEDED',
+          metadata: { flint_refund_id: request.refundId, flint_payment_intent_id: request.paymentIntentId },
+        },
+      });
+      return this.refundResult(row);
+    });
+  }
+
+  async retrieveRefund(ref: RefundRef): Promise<RefundResult | null> {
+    const row = await this.db.sandboxRefund.findUnique({ where: { idempotencyKey: ref.idempotencyKey } });
+    if (!row) return null;
+    if (row.status === 'PENDING') {
+      // "Later" has come: a pending refund of a tok_refundFail charge fails (as Stripe's test card does).
+      await this.db.sandboxRefund.updateMany({
+        where: { id: row.id, status: 'PENDING' },
+        data: { status: 'FAILED', failureReason: 'expired_or_canceled_card', updatedAt: new Date() },
+      });
+      return this.refundResult(await this.db.sandboxRefund.findUniqueOrThrow({ where: { id: row.id } }));
+    }
+    return this.refundResult(row);
+  }
+}
