@@ -54,7 +54,9 @@ const CONVENTIONS = `## Conventions
   it says what to do next. GraphQL \`errors\` mean a malformed request or authentication problem.
 - **Read before you act**: \`Order.availableActions\` lists exactly what is allowed now and the mutation for each;
   \`Order.refundable\` says what can still be refunded, in all and per line; \`Order.summary\` is one sentence for humans.
-- **Concurrency**: pass \`expectedVersion\` (from \`Order.version\`) on edits to refuse lost updates (\`VERSION_CONFLICT\`).`;
+- **Concurrency**: pass \`expectedVersion\` (from \`Order.version\`) on edits to refuse lost updates (\`VERSION_CONFLICT\`).
+- **MCP**: the same operations as tools at \`POST /mcp\` (Streamable HTTP, stateless) with the same Bearer key: find_orders,
+  get_order, create_order, apply_coupon, pay_order, preview_refund, create_refund, cancel_order, close_order.`;
 
 const REFUND_WORKFLOW = `### Refund part of a customer's order ("refund the coffee from Sarah's last order")
 1. Find the order: \`orders(filter: { buyerEmail: "sarah@example.com" }, first: 1)\` (newest first). Check the summary.
@@ -153,6 +155,7 @@ export function renderLlmsTxt(baseUrl: string): string {
     '',
     `- [SKILL.md](${baseUrl}/SKILL.md): how an agent uses the API — conventions, statuses, workflows (refund by line item), every mutation, query and error code.`,
     `- [GraphQL endpoint](${baseUrl}/graphql): POST queries with "Authorization: Bearer sk_test_..."; introspection is on for authenticated callers.`,
+    `- [MCP endpoint](${baseUrl}/mcp): the same operations as MCP tools (Streamable HTTP, stateless), same Bearer key.`,
     '',
   ].join('\n');
 }

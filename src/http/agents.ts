@@ -2,6 +2,7 @@
 import type { Route } from './routes.js';
 import { schema } from '../graphql/schema.js';
 import { renderLlmsTxt, renderSkill } from '../agents/skill.js';
+import { handleMcp } from '../agents/mcp.js';
 
 let skill: string | null = null;
 
@@ -19,4 +20,11 @@ export const agentDocsRoute: Route = async (req, res) => {
     return true;
   }
   return false;
+};
+
+export const mcpRoute: Route = async (req, res, deps) => {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path !== '/mcp') return false;
+  await handleMcp(req, res, deps);
+  return true;
 };

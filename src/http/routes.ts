@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deps } from '../domain/context.js';
 import { stripeWebhookRoute } from './webhooks.js';
 import { checkoutRoute, sandboxAuthenticationRoute } from './checkout.js';
-import { agentDocsRoute } from './agents.js';
+import { agentDocsRoute, mcpRoute } from './agents.js';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, deps: Deps) => Promise<boolean>;
 
@@ -31,4 +31,4 @@ export const healthRoute: Route = async (req, res, deps) => {
   return false;
 };
 
-export const HTTP_ROUTES: Route[] = [healthRoute, stripeWebhookRoute, checkoutRoute, sandboxAuthenticationRoute, agentDocsRoute];
+export const HTTP_ROUTES: Route[] = [healthRoute, stripeWebhookRoute, checkoutRoute, sandboxAuthenticationRoute, agentDocsRoute, mcpRoute];
