@@ -32,7 +32,11 @@ for (let i = 0; i < samples.length; i++) {
   const dt = deltas[i + 1] ?? 0;
   selfUs.set(samples[i]!, (selfUs.get(samples[i]!) ?? 0) + dt);
 }
-const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+const sampled = [...selfUs.values()].reduce((a, b) => a + b, 0);
+const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+const idle = [...selfUs].filter(([id]) => idleIds.has(id)).reduce((a, [, us]) => a + us, 0);
+/** Percentages are of the busy (non-idle) time: the thread's CPU, not the wall clock. */
+const total = sampled - idle;
 
 function area(url: string, name: string): string {
   if (!url) return name.startsWith('(') ? name : '(native/builtin)';
@@ -86,11 +90,13 @@ for (let i = 0; i < samples.length; i++) {
 
 const pct = (us: number) => `${((us / total) * 100).toFixed(1).padStart(5)} %`;
 const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
-console.log(`profile ${file}: ${(total / 1e6).toFixed(1)} s sampled`);
+console.log(
+  `profile ${file}: ${(sampled / 1e6).toFixed(1)} s sampled, ${(idle / 1e6).toFixed(1)} s idle, ${(total / 1e6).toFixed(1)} s busy; percentages are of busy time`,
+);
 console.log('\nself time by area:');
-for (const [k, v] of [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${pct(v)} ${ms(v)}  ${k}`);
+for (const [k, v] of [...byArea].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`${pct(v)} ${ms(v)}  ${k}`);
 const inclusiveFilter = process.env.PROFILE_INCLUSIVE_FILTER ? new RegExp(process.env.PROFILE_INCLUSIVE_FILTER) : /src\/|@prisma|pothos|graphql|yoga|pg\//;
 console.log(`\ntop ${topN} functions by inclusive time (app and library frames matching ${inclusiveFilter}):`);
 for (const [k, v] of [...inclusive].filter(([k]) => inclusiveFilter.test(k)).sort((a, b) => b[1] - a[1]).slice(0, topN)) console.log(`${pct(v)} ${ms(v)}  ${k}`);
 console.log(`\ntop ${topN} functions by self time:`);
-for (const [k, v] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, topN)) console.log(`${pct(v)} ${ms(v)}  ${k}`);
+for (const [k, v] of [...byFunction].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, topN)) console.log(`${pct(v)} ${ms(v)}  ${k}`);

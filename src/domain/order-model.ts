@@ -130,11 +130,11 @@ export function orderActions(order: OrderRow, lines: LineRow[]): Guarded[] {
 export function orderSummary(order: OrderRow, lines: LineRow[]): string {
   const c = order.currency;
   const net = orderNetAmounts(order, lines);
-  const units = lines.reduce((n, l) => n + l.quantity, 0);
+  // "items" are the order's lines (products); each shows its quantity.
   const items =
     lines.length === 0
       ? 'No items'
-      : `${units} item${units === 1 ? '' : 's'} (${lines.map((l) => `${l.name} ×${l.quantity}`).join(', ')})`;
+      : `${lines.length} item${lines.length === 1 ? '' : 's'} (${lines.map((l) => `${l.name} ×${l.quantity}`).join(', ')})`;
   const parts = [items];
   switch (order.status) {
     case 'OPEN':
@@ -145,7 +145,8 @@ export function orderSummary(order: OrderRow, lines: LineRow[]): string {
       parts.push(`total ${formatMoney(order.totalAmount, c)}`, 'canceled, nothing was charged');
       break;
     default: {
-      parts.push(`${formatMoney(order.paidAmount, c)} paid`);
+      // Every payment Flint takes is a card payment (sandbox or Stripe card tokens).
+      parts.push(`${formatMoney(order.paidAmount, c)} paid by card`);
       if (order.refundedAmount !== 0n) parts.push(`${formatMoney(order.refundedAmount, c)} refunded`);
       if ((order.pendingRefundAmount ?? 0n) > 0n) parts.push(`${formatMoney(order.pendingRefundAmount, c)} refund pending`);
       parts.push(order.status === 'CLOSED' ? 'closed' : `up to ${formatMoney(orderRefundableAmount(order), c)} refundable`);

@@ -9,6 +9,7 @@ import type Stripe from 'stripe';
 import type { Actor, Deps } from './context.js';
 import { applyChargeResultInTx, transaction } from './payments.js';
 import { kickOutbox } from './receipts.js';
+import { applyStripeRefundEvent, refreshRefund } from './refunds.js';
 import { stripeIntentResult } from '../payments/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 
@@ -22,11 +23,12 @@ const PAYMENT_EVENTS = new Set([
   'payment_intent.processing',
 ]);
 
-/** Refund events: recorded and acknowledged now; the refunds feature applies them to its refunds. */
+/** Refund events: applied to our refunds (src/domain/refunds.ts); events about refunds we do not know are recorded. */
 export const REFUND_EVENTS = new Set(['charge.refunded', 'refund.updated', 'refund.created', 'refund.failed', 'charge.refund.updated']);
 
 export async function handleStripeEvent(deps: Deps, event: Stripe.Event): Promise<{ outcome: WebhookOutcome; paymentIntentId: string | null }> {
   let receiptQueued = false;
+  let refresh: string[] = [];
   const result = await transaction(deps, async (tx, at) => {
     const inserted = await tx.webhookEvent.createMany({
       data: [
@@ -64,11 +66,19 @@ export async function handleStripeEvent(deps: Deps, event: Stripe.Event): Promis
         outcome = applied.changed ? 'applied' : 'unchanged';
       }
     } else if (REFUND_EVENTS.has(event.type)) {
-      outcome = 'recorded';
+      // Same state machine as createRefund's second step: PENDING → SUCCEEDED/FAILED once, FAILED final.
+      const applied = await applyStripeRefundEvent(tx, at, deps, event);
+      outcome = applied.outcome;
+      paymentIntentId = applied.paymentIntentId;
+      refresh = applied.refresh;
     }
     await tx.webhookEvent.update({ where: { id: event.id }, data: { outcome } });
     return { outcome, paymentIntentId };
   });
   if (receiptQueued) kickOutbox(deps);
+  // charge.refunded without its refund list: ask Stripe about our refunds of that payment still PENDING.
+  for (const refundId of refresh) {
+    await refreshRefund(deps, refundId, { type: 'WEBHOOK', id: event.id, name: `stripe ${event.type}` }).catch((error: unknown) => console.error(`refreshing refund ${refundId} failed`, error));
+  }
   return result;
 }

@@ -12,6 +12,7 @@ import './types/order.js';
 import './types/payment.js';
 import './types/checkout.js';
 import './types/coupon.js';
+import './types/refund.js';
 import './types/subscription.js';
 
 builder.queryType({ description: 'Read the merchant\'s orders, settings and objects. Every query needs "Authorization: Bearer <API key>".' });

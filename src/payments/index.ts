@@ -6,7 +6,7 @@ import { StripeProcessor } from './stripe.js';
 
 export * from './processor.js';
 export { SandboxProcessor, SANDBOX_TOKENS, SANDBOX_TOKEN_NAMES } from './sandbox.js';
-export { StripeProcessor, paymentIntentParams, fromIntent as stripeIntentResult } from './stripe.js';
+export { StripeProcessor, paymentIntentParams, fromIntent as stripeIntentResult, fromRefund as stripeRefundResult } from './stripe.js';
 
 const DEFAULT_PUBLIC_URL = 'http://localhost:4000';
 

@@ -71,6 +71,10 @@ export interface RefundRequest {
 export interface RefundRef {
   idempotencyKey: string;
   processorReference: string | null;
+  /** Our Refund id (re_...) and the processor's id of the refunded payment: let a processor find a refund
+   *  whose reference we never recorded (e.g. Stripe lists the payment's refunds by metadata.flint_refund_id). */
+  refundId?: string;
+  processorPaymentReference?: string | null;
 }
 
 export type RefundResult =

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Db, Deps } from '../domain/context.js';
 import { systemClock } from '../domain/context.js';
 import { reconcilePendingPayments } from '../domain/payments.js';
+import { reconcilePendingRefunds } from '../domain/refunds.js';
 import { smtpMailer, startOutboxWorker } from '../domain/receipts.js';
 import { selectProcessor } from './index.js';
 
@@ -32,7 +33,11 @@ export function paymentRuntime(config: Pick<Config, 'stripeSecretKey' | 'stripeW
       log(`payments: ${deps.paymentProcessor!.name} processor${deps.mailer ? ', receipts by SMTP' : ''}`);
       void reconcilePendingPayments(full, log)
         .then(({ reconciled, stillOpen }) => log(`payments reconciled at start-up: ${reconciled} settled, ${stillOpen} still open`))
-        .catch((error: unknown) => console.error('[flint] payment reconciliation failed', error));
+        .catch((error: unknown) => console.error('[flint] payment reconciliation failed', error))
+        // Refunds a previous process left PENDING (refunds issue): asked about at the processor, once.
+        .then(() => reconcilePendingRefunds(full, log))
+        .then((r) => log(`refunds reconciled at start-up: ${r.reconciled} settled, ${r.stillPending} still pending`))
+        .catch((error: unknown) => console.error('[flint] refund reconciliation failed', error));
       return startOutboxWorker(full);
     },
   };

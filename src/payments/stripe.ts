@@ -111,7 +111,8 @@ function fromError(error: unknown): ChargeResult {
   return { status: 'UNKNOWN', message: error instanceof Error ? error.message : String(error) };
 }
 
-function fromRefund(refund: StripeRefund): RefundResult {
+/** What a Stripe Refund object (API answer or webhook payload) means for our refund. */
+export function fromRefund(refund: StripeRefund): RefundResult {
   switch (refund.status) {
     case 'succeeded':
       return { status: 'SUCCEEDED', processorReference: refund.id };
@@ -201,9 +202,16 @@ export class StripeProcessor implements PaymentProcessor {
     }
   }
 
+  /** By Stripe's id when we have it, else among the payment's refunds by our metadata. Null: Stripe has no such refund. */
   async retrieveRefund(ref: RefundRef): Promise<RefundResult | null> {
-    if (!ref.processorReference) return null;
     try {
+      if (!ref.processorReference) {
+        if (!ref.refundId || !ref.processorPaymentReference) return null;
+        for await (const refund of this.client.refunds.list({ payment_intent: ref.processorPaymentReference, limit: 100 })) {
+          if (refund.metadata?.flint_refund_id === ref.refundId) return fromRefund(refund);
+        }
+        return null;
+      }
       return fromRefund(await this.client.refunds.retrieve(ref.processorReference));
     } catch (error) {
       const result = fromRefundError(error);

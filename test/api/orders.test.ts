@@ -787,3 +787,19 @@ describe('orders pagination cursors', () => {
     }
   });
 });
+
+describe('summary sentence', () => {
+  it('is one deterministic sentence naming each line with its quantity', async () => {
+    const { key } = await api.signup();
+    const input = {
+      lineItems: [
+        { name: 'Organic Coffee Beans', quantity: 2, unitPriceMoney: { amount: 1999, currency: 'USD' } },
+        { name: 'Ceramic Pour-Over Mug', quantity: 1, unitPriceMoney: { amount: 2400, currency: 'USD' } },
+      ],
+    };
+    const first = (await api.exec(CreateOrder, { input }, key)).createOrder.order!;
+    const second = (await api.exec(CreateOrder, { input }, key)).createOrder.order!;
+    expect(first.summary).toBe('2 items (Organic Coffee Beans ×2, Ceramic Pour-Over Mug ×1), total 63.98 USD, 63.98 USD due, open for changes.');
+    expect(second.summary).toBe(first.summary);
+  });
+});

@@ -4,6 +4,10 @@
 //
 // Card tokens decide the outcome, as Stripe's test tokens do; a few extra ones exercise the edges:
 // tok_async (stays "processing"), tok_flaky (the first request fails with a 500, the retry succeeds).
+// Refunds (refunds issue): refunds of a tok_refundFail payment stay "pending" (a test flips them through
+// `refunds`); a refund beyond what the payment has left is refused (amount_too_large); GET /v1/refunds
+// lists a payment's refunds.
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 
 export interface RecordedRequest {
@@ -45,7 +49,9 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   const refunds = new Map<string, Record<string, unknown>>();
   const replies = new Map<string, { status: number; body: unknown }>();
   const flaky = new Set<string>();
+  const refundsStayPending = new Set<string>();
   let counter = 0;
+  const instance = randomBytes(4).toString('hex');
 
   function metadataOf(form: Record<string, string>): Record<string, string> {
     const metadata: Record<string, string> = {};
@@ -63,7 +69,9 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       return { status: 500, body: { error: { type: 'api_error', message: 'Something went wrong on our end.' } } };
     }
     counter += 1;
-    const id = `pi_fake${String(counter).padStart(6, '0')}`;
+    // Unique across fake servers: test files run side by side on one database, and webhooks find
+    // payments by Stripe's id as Stripe's ids are unique.
+    const id = `pi_fake${instance}${String(counter).padStart(6, '0')}`;
     const intent: Record<string, unknown> = {
       id,
       object: 'payment_intent',
@@ -90,13 +98,14 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       intent.latest_charge = null;
     } else if (token === 'tok_async') {
       intent.status = 'processing';
-    } else if (!['tok_visa', 'tok_mastercard', 'tok_flaky', 'pm_card_visa'].includes(token)) {
+    } else if (!['tok_visa', 'tok_mastercard', 'tok_flaky', 'pm_card_visa', 'tok_refundFail'].includes(token)) {
       counter -= 1;
       return {
         status: 400,
         body: { error: { type: 'invalid_request_error', code: 'resource_missing', param: 'payment_method_data[card][token]', message: `No such token: '${token}'` } },
       };
     }
+    if (token === 'tok_refundFail') refundsStayPending.add(id);
     intents.set(id, intent);
     return { status: 200, body: intent };
   }
@@ -136,11 +145,26 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       if (!intent || intent.status !== 'succeeded') {
         reply = { status: 400, body: { error: { type: 'invalid_request_error', code: 'charge_not_refundable', message: 'This payment cannot be refunded.' } } };
       } else {
-        const id = `re_fake${refunds.size + 1}`;
-        const refund = { id, object: 'refund', amount: Number(form.amount), currency: intent.currency, payment_intent: intent.id, reason: form.reason ?? null, status: 'succeeded', metadata: metadataOf(form) };
-        refunds.set(id, refund);
-        reply = { status: 200, body: refund };
+        const taken = [...refunds.values()]
+          .filter((r) => r.payment_intent === intent.id && r.status !== 'failed' && r.status !== 'canceled')
+          .reduce((sum, r) => sum + Number(r.amount), 0);
+        if (taken + Number(form.amount) > Number(intent.amount)) {
+          reply = {
+            status: 400,
+            body: { error: { type: 'invalid_request_error', code: 'amount_too_large', param: 'amount', message: `Refund amount is greater than unrefunded amount on charge (${Number(intent.amount) - taken}).` } },
+          };
+        } else {
+          const id = `re_fake${refunds.size + 1}`;
+          const status = refundsStayPending.has(String(intent.id)) ? 'pending' : 'succeeded';
+          const refund = { id, object: 'refund', amount: Number(form.amount), currency: intent.currency, payment_intent: intent.id, reason: form.reason ?? null, status, failure_reason: null, metadata: metadataOf(form) };
+          refunds.set(id, refund);
+          reply = { status: 200, body: refund };
+        }
       }
+    } else if (req.method === 'GET' && path === '/v1/refunds') {
+      const wanted = url.searchParams.get('payment_intent');
+      const data = [...refunds.values()].filter((r) => !wanted || r.payment_intent === wanted).reverse();
+      reply = { status: 200, body: { object: 'list', data, has_more: false, url: '/v1/refunds' } };
     } else if (req.method === 'GET' && (m = /^\/v1\/refunds\/([^/]+)$/.exec(path))) {
       const refund = refunds.get(m[1]!);
       reply = refund ? { status: 200, body: refund } : { status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such refund' } } };

@@ -45,6 +45,8 @@ builder.queryField('node', (t) =>
           return db.paymentIntent.findFirst({ where: { id, ...own } });
         case 'CheckoutSession':
           return db.checkoutSession.findFirst({ where: { id, ...own } });
+        case 'Refund':
+          return db.refund.findFirst({ where: { id, ...own } });
         default:
           return null;
       }

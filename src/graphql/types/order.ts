@@ -103,7 +103,7 @@ const AppliedDiscount = builder.objectRef<DiscountJson & { currency: string }>('
   }),
 });
 
-const NetAmounts = builder.objectRef<NetAmountsShape & { currency: string }>('NetAmounts').implement({
+export const NetAmounts = builder.objectRef<NetAmountsShape & { currency: string }>('NetAmounts').implement({
   description: 'The order in money, net of refunds: what was bought, paid, refunded and is still due.',
   fields: (t) => ({
     subtotalMoney: t.field({ type: Money, description: 'Gross of all line items, net of refunded quantities.', resolve: (n) => money(n.subtotal, n.currency) }),
@@ -170,9 +170,9 @@ export const LineItem = builder.prismaObject('LineItem', {
         resolve: (l) => taxLines(l.taxes, l.order.currency),
       }),
       totalMoney: amount('totalAmount', 'gross - discount + exclusive tax.'),
-      refundedQuantity: t.exposeInt('refundedQuantity', { description: 'Units refunded so far.' }),
+      refundedQuantity: t.exposeInt('refundedQuantity', { description: 'Units refunded so far by SUCCEEDED refunds (units of a PENDING refund are no longer refundable, but not counted here until it succeeds).' }),
       refundableQuantity: t.int({
-        description: 'Units that can still be refunded (0 until the order is paid).',
+        description: 'Units that can still be refunded: quantity minus refunded and pending units (0 unless the order is PAID or PARTIALLY_REFUNDED).',
         select: { quantity: true, refundedQuantity: true, pendingRefundQuantity: true, reservedRefundAmount: true, grossAmount: true, discountAmount: true, taxAmount: true, exclusiveTaxAmount: true },
         resolve: (l) => lineRefundable(l.order, l as unknown as LineRow).quantity,
       }),
