@@ -129,6 +129,49 @@ const LIFECYCLE: Step[] = [
   },
 ];
 
+const PayOrder = graphql(`
+  mutation SubsPayOrder($input: PayOrderInput!) {
+    payOrder(input: $input) { paymentIntent { id status } userErrors { code message } }
+  }
+`);
+
+const CreateRefund = graphql(`
+  mutation SubsCreateRefund($input: CreateRefundInput!) {
+    createRefund(input: $input) { refund { id status } userErrors { code message } }
+  }
+`);
+
+/** The money half of the lifecycle: OPEN → PAID (payOrder) → PARTIALLY_REFUNDED (one of two units refunded). */
+async function payThenRefundOne(key: string): Promise<{ orderId: string; run: () => Promise<void> }> {
+  const payload = (await api.exec(CreateOrder, { input: { lineItems: [{ ...line('Coffee', 1999), quantity: 2 }] } }, key)).createOrder;
+  expect(payload.userErrors).toEqual([]);
+  const order = payload.order!;
+  return {
+    orderId: order.id,
+    run: async () => {
+      const paid = (await api.exec(PayOrder, { input: { orderId: order.id, paymentSourceTokens: ['tok_visa'], idempotencyKey: randomUUID() } }, key)).payOrder;
+      expect(paid.userErrors).toEqual([]);
+      expect(paid.paymentIntent?.status).toBe('SUCCEEDED');
+      const refund = (
+        await api.exec(
+          CreateRefund,
+          {
+            input: {
+              paymentIntentId: paid.paymentIntent!.id,
+              lineItems: [{ lineItemId: order.lineItems[0]!.id, quantity: 1 }],
+              reason: 'REFUND_REASON_REQUESTED_BY_CUSTOMER',
+              idempotencyKey: randomUUID(),
+            },
+          },
+          key,
+        )
+      ).createRefund;
+      expect(refund.userErrors).toEqual([]);
+      expect(refund.refund?.status).toBe('SUCCEEDED');
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Both transports behind one interface
 
@@ -184,6 +227,24 @@ function data<R>(results: ExecutionResult<R>[]): R[] {
 }
 
 describe.each([websocket, sse])('$name', (transport) => {
+  it('receives OPEN → PAID → PARTIALLY_REFUNDED in order, each with its status_changed activity', async () => {
+    const { key } = await api.signup();
+    const flow = await payThenRefundOne(key);
+    const statuses = await transport.subscribe(StatusChanged, { orderId: flow.orderId }, key);
+    await flow.run();
+    const changes = data(await statuses.results.waitFor(2)).map((d) => d.orderStatusChanged);
+    expect(changes.map((c) => [c.previousStatus, c.status])).toEqual([
+      ['OPEN', 'PAID'],
+      ['PAID', 'PARTIALLY_REFUNDED'],
+    ]);
+    expect(changes.map((c) => c.order.status)).toEqual(['PAID', 'PARTIALLY_REFUNDED']);
+    for (const c of changes) {
+      expect(c.activity).toMatchObject({ type: 'order.status_changed', orderId: flow.orderId, delta: { before: { status: c.previousStatus }, after: { status: c.status } } });
+    }
+    expect(changes[1]!.activity.sequence).toBeGreaterThan(changes[0]!.activity.sequence);
+    await statuses.close();
+  });
+
   it('receives the status change and the activity of an order, in commit order, with the activity attached', async () => {
     const { key } = await api.signup();
     const order = await createOrder(key);
