@@ -154,3 +154,31 @@ export function orderSummary(order: OrderRow, lines: LineRow[]): string {
   }
   return `${parts.join(', ')}.`;
 }
+
+/** An applied discount as stored on Order.discounts (priced JSON; amounts are minor units). */
+export interface StoredDiscount {
+  couponId?: string;
+  code?: string;
+  name?: string;
+  type?: 'PERCENTAGE' | 'FIXED_AMOUNT';
+  amount?: number;
+}
+
+/** A tax line as stored on Order.taxes / LineItem.taxes. */
+export interface StoredTaxLine {
+  name: string;
+  jurisdiction: string;
+  rate: string;
+  inclusive: boolean;
+  taxable: number;
+  tax: number;
+}
+
+/** The discounts of an order that took something off. */
+export function takenDiscounts(order: Pick<OrderRow, 'discounts'>): StoredDiscount[] {
+  return ((order.discounts as StoredDiscount[] | null) ?? []).filter((d) => (d.amount ?? 0) > 0);
+}
+
+export function storedTaxLines(json: unknown): StoredTaxLine[] {
+  return (json as StoredTaxLine[] | null) ?? [];
+}

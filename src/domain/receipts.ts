@@ -13,7 +13,7 @@
 import nodemailer from 'nodemailer';
 import type { Deps, Scope, Tx } from './context.js';
 import type { LineRow, OrderRow } from './order-model.js';
-import { orderNetAmounts } from './order-model.js';
+import { orderNetAmounts, storedTaxLines, takenDiscounts } from './order-model.js';
 import { formatMoney } from '../pricing/index.js';
 import { newId } from '../ids.js';
 import type { PaymentIntent as PaymentIntentRow } from '../generated/prisma/client.js';
@@ -52,18 +52,7 @@ export interface ReceiptInput {
   intent: Pick<PaymentIntentRow, 'id' | 'amount' | 'currency' | 'processorReference' | 'updatedAt'>;
 }
 
-interface DiscountJson {
-  code?: string;
-  name?: string;
-  amount?: number;
-}
 
-interface TaxJson {
-  name: string;
-  rate: string;
-  inclusive: boolean;
-  tax: number;
-}
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -84,8 +73,8 @@ export function buildReceipt(input: ReceiptInput): { subject: string; text: stri
   const c = order.currency;
   const money = (amount: bigint) => formatMoney(amount, c);
   const net = orderNetAmounts(order, lines);
-  const discounts = ((order.discounts as DiscountJson[] | null) ?? []).filter((d) => (d.amount ?? 0) > 0);
-  const taxes = (order.taxes as unknown as TaxJson[] | null) ?? [];
+  const discounts = takenDiscounts(order);
+  const taxes = storedTaxLines(order.taxes);
   const subject = `Your receipt from ${input.merchantName}: ${money(intent.amount)} paid (order ${order.id})`;
 
   const rows: [string, string][] = lines.map((l) => [`${l.name} × ${l.quantity}`, money(l.grossAmount)]);

@@ -10,7 +10,7 @@ import type { ServerResponse } from 'node:http';
 import type { Actor, Deps } from '../domain/context.js';
 import { checkoutStatus, type CheckoutSessionRow } from '../domain/checkout.js';
 import { payOrder, refreshPaymentIntent, scopeFor } from '../domain/payments.js';
-import { orderNetAmounts } from '../domain/order-model.js';
+import { orderNetAmounts, storedTaxLines, takenDiscounts } from '../domain/order-model.js';
 import { formatMoney } from '../pricing/index.js';
 import { processorOf, SandboxProcessor, SANDBOX_TOKEN_NAMES } from '../payments/index.js';
 import { readBody } from './webhooks.js';
@@ -47,17 +47,6 @@ function redirect(res: ServerResponse, location: string): void {
 
 const customer = (session: CheckoutSessionRow): Actor => ({ type: 'CUSTOMER', id: session.id, name: 'hosted checkout' });
 
-interface DiscountJson {
-  code?: string;
-  name?: string;
-  amount?: number;
-}
-interface TaxJson {
-  name: string;
-  rate: string;
-  inclusive: boolean;
-  tax: number;
-}
 
 async function renderCheckout(res: ServerResponse, deps: Deps, session: CheckoutSessionRow, error: string | null): Promise<void> {
   const loaded = await deps.db.order.findUnique({
@@ -79,11 +68,10 @@ async function renderCheckout(res: ServerResponse, deps: Deps, session: Checkout
         `<tr class="line-item"><td>${escapeHtml(l.name)} × ${l.quantity}<div class="muted">${money(l.unitPriceAmount)} each</div></td><td class="amount">${money(l.grossAmount)}</td></tr>`,
     )
     .join('');
-  const discounts = ((order.discounts as DiscountJson[] | null) ?? [])
-    .filter((d) => (d.amount ?? 0) > 0)
+  const discounts = takenDiscounts(order)
     .map((d) => `<tr class="discount"><td>Discount ${escapeHtml(d.code ?? d.name ?? '')}</td><td class="amount">-${money(BigInt(d.amount ?? 0))}</td></tr>`)
     .join('');
-  const taxes = ((order.taxes as unknown as TaxJson[] | null) ?? [])
+  const taxes = storedTaxLines(order.taxes)
     .map(
       (t) =>
         `<tr class="tax"><td>${escapeHtml(t.name)}${t.inclusive ? ' (included)' : ''}</td><td class="amount">${money(BigInt(t.tax))}</td></tr>`,
