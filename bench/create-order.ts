@@ -14,20 +14,16 @@
 //   - Floor: 1 Order + 3 LineItem (one multi-row INSERT) + 1 Activity in one transaction, through
 //     a pg.Pool of the server's size (poolSize(), FLINT_DB_POOL_MAX), with the columns filled exactly
 //     as the app filled them (copied from an order created through the API).
-//   - Diagnostic series "pg, app's N statements": the floor plus the other statements the app sends per
-//     createOrder (API key lookup; tax registrations, tax rates, merchant origin inside the transaction;
-//     the audit-chain head lock and update when the schema has the chain; the order, its lines and
-//     their orders read back after COMMIT), to separate "more SQL" from "more CPU per request" in the
-//     gap. Hand-written after the list bench/sql-count.ts prints: keep the two in step.
 //   - Diagnostic series "domain createOrder, in-process": src/domain/orders.ts createOrder called
-//     directly in this process on its own PrismaClient (createPrisma): the use case and Prisma without
-//     HTTP, GraphQL, the API key lookup and the response. BENCH_SKIP_DIAGNOSTICS=1 skips both.
+//     directly in this process on its own client (createPrisma): the use case, its pricing and its
+//     single-statement write without HTTP, GraphQL, the API key lookup and the response.
+//     BENCH_SKIP_DIAGNOSTICS=1 skips it.
 //
 // Env: BENCH_LEVELS (default "1,8,32"); BENCH_PROFILE_DIR=<dir> writes a CPU profile of the server for
 // each GraphQL measurement window (server-createOrder-c<N>.cpuprofile; summarise with
 // `npx tsx bench/profile-top.ts <file>`); BENCH_SERVER_NODE_ARGS passes node flags to the server.
 import { fork, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -38,7 +34,6 @@ import { createPrisma, poolSize } from '../src/db/prisma.js';
 import { createOrder, type CreateOrderInput } from '../src/domain/orders.js';
 import { scopeOf, systemClock, type Scope } from '../src/domain/context.js';
 import { newId } from '../src/ids.js';
-import { hashSecret } from '../src/domain/auth.js';
 import {
   CREATE_ORDER,
   GraphQLClient,
@@ -392,12 +387,10 @@ function insertSql(t: TableTemplate, rowCount: number): string {
 }
 
 interface Floor {
-  /** Statements of the app's-statements series (the floor's 5, the app's reads, and the audit chain's head update). */
-  statements: number;
-  create(withReads: boolean): Promise<void>;
+  create(): Promise<void>;
 }
 
-async function buildFloor(pool: pg.Pool, orderId: string, merchantId: string, apiKey: string): Promise<Floor> {
+async function buildFloor(pool: pg.Pool, orderId: string): Promise<Floor> {
   const client = await pool.connect();
   let order: TableTemplate, lines: TableTemplate, activity: TableTemplate;
   try {
@@ -411,12 +404,8 @@ async function buildFloor(pool: pg.Pool, orderId: string, merchantId: string, ap
   const orderSql = insertSql(order, 1);
   const linesSql = insertSql(lines, lines.rows.length);
   const activitySql = insertSql(activity, 1);
-  const secretHash = hashSecret(apiKey);
-  // Audit chain (Activity.sequence/hash/previousHash, one "AuditChainHead" row per merchant and mode):
-  // the floor fills the columns with values of its own (negative sequences, which never collide with
-  // the app's) without locking the head; the app's-statements series locks and moves the head as
-  // src/domain/audit.ts does.
-  const chained = activity.columns.includes('sequence');
+  // Audit chain (Activity.sequence/hash/previousHash): the floor fills the columns with values of its
+  // own (negative sequences, which never collide with the app's) and does not lock the chain head.
   let floorSequence = 0n;
   let floorHash: string | null = null;
   const nextFloorChain = (): Chain => {
@@ -425,52 +414,22 @@ async function buildFloor(pool: pg.Pool, orderId: string, merchantId: string, ap
     floorHash = hash;
     return chain;
   };
-  const n = activity.columns.length;
-  const chainedActivitySql = `WITH "inserted" AS (${activitySql}) UPDATE "AuditChainHead" SET "hash" = $${n + 1} WHERE "merchantId" = $${n + 2} AND "livemode" = $${n + 3}::boolean`;
   return {
-    statements: (chained ? 6 : 5) + 7,
-    async create(withReads) {
-      const at = new Date();
+    async create() {
       const ids = { orderId: newId('Order'), lineId: () => newId('LineItem'), activityId: newId('Activity') };
-      if (withReads) {
-        const { rowCount } = await pool.query('SELECT "id", "merchantId", "prefix", "secretHash", "livemode", "createdAt", "revokedAt" FROM "ApiKey" WHERE "secretHash" = $1 LIMIT 1', [secretHash]);
-        if (rowCount !== 1) throw new Error('api key not found');
-      }
+      const at = new Date();
       const c = await pool.connect();
       try {
         await c.query('BEGIN');
-        if (withReads) {
-          await c.query('SELECT "jurisdiction" FROM "TaxRegistration" WHERE "merchantId" = $1 AND "livemode" = $2', [merchantId, false]);
-          await c.query('SELECT * FROM "TaxRate" WHERE "merchantId" = $1 AND "livemode" = $2', [merchantId, false]);
-          await c.query('SELECT "id", "originAddress" FROM "Merchant" WHERE "id" = $1 LIMIT 1', [merchantId]);
-        }
         await c.query(orderSql, order.values(ids, at, order.rows[0]!));
         await c.query(linesSql, lines.rows.flatMap((r) => lines.values(ids, at, r)));
-        if (chained && withReads) {
-          const { rows } = await c.query<{ sequence: string; hash: string | null }>(
-            'UPDATE "AuditChainHead" SET "sequence" = "sequence" + $1::bigint WHERE "merchantId" = $2 AND "livemode" = $3::boolean RETURNING "sequence", "hash"',
-            [1, merchantId, false],
-          );
-          if (rows.length !== 1) throw new Error('no AuditChainHead row for the merchant');
-          const values = activity.values(ids, at, activity.rows[0]!, { sequence: BigInt(rows[0]!.sequence), hash: '', previousHash: rows[0]!.hash });
-          const hash = createHash('sha256').update(`${rows[0]!.hash ?? ''}${JSON.stringify(values)}`).digest('hex');
-          values[activity.columns.indexOf('hash')] = hash;
-          await c.query(chainedActivitySql, [...values, hash, merchantId, false]);
-        } else {
-          await c.query(activitySql, activity.values(ids, at, activity.rows[0]!, chained ? nextFloorChain() : undefined));
-        }
+        await c.query(activitySql, activity.values(ids, at, activity.rows[0]!, nextFloorChain()));
         await c.query('COMMIT');
       } catch (err) {
         await c.query('ROLLBACK').catch(() => {});
         throw err;
       } finally {
         c.release();
-      }
-      if (withReads) {
-        // What the app reads back after COMMIT to answer the mutation (see bench/sql-count.ts).
-        await pool.query('SELECT * FROM "Order" WHERE "id" = $1 LIMIT $2 OFFSET $3', [ids.orderId, 1, 0]);
-        await pool.query('SELECT * FROM "LineItem" WHERE "orderId" = $1 ORDER BY "position" ASC OFFSET $2', [ids.orderId, 0]);
-        await pool.query('SELECT "id", "currency", "status"::text FROM "Order" WHERE "id" IN ($1, $2, $3) OFFSET $4', [ids.orderId, ids.orderId, ids.orderId, 0]);
       }
     },
   };
@@ -508,7 +467,7 @@ async function main(): Promise<void> {
 
     pool = new pg.Pool({ connectionString: database.url, max: poolSize(), application_name: 'flint-bench-floor' });
     pool.on('error', () => {});
-    const floor = await buildFloor(pool, sample.id, merchant.merchantId, merchant.key);
+    const floor = await buildFloor(pool, sample.id);
     let domainScope: Scope | null = null;
     if (DIAGNOSTICS) {
       domainDb = createPrisma(database.url);
@@ -540,10 +499,9 @@ async function main(): Promise<void> {
             }
           },
         },
-        { name: 'pg floor (5 statements)', serverPid: null, op: () => floor.create(false) },
+        { name: 'pg floor (5 statements)', serverPid: null, op: () => floor.create() },
       ];
       if (DIAGNOSTICS) {
-        series.push({ name: `pg, app's ${floor.statements} statements`, serverPid: null, op: () => floor.create(true) });
         series.push({
           name: 'domain createOrder, in-process',
           serverPid: null,
@@ -598,13 +556,11 @@ async function main(): Promise<void> {
     for (const c of LEVELS) {
       const g = results.find((r) => r.concurrency === c && r.series.startsWith('GraphQL'))!;
       const f = results.find((r) => r.concurrency === c && r.series.startsWith('pg floor'))!;
-      const a = results.find((r) => r.concurrency === c && r.series.startsWith("pg, app's"));
       const d = results.find((r) => r.concurrency === c && r.series.startsWith('domain'));
       const ratio = g.rate / f.rate;
       const verdict = c === Math.max(...LEVELS) ? ` (target >= ${TARGET_RATIO * 100} %: ${ratio >= TARGET_RATIO ? 'MET' : 'NOT MET'})` : '';
       console.log(
         `GraphQL / floor at concurrency ${c}: ${fmt(ratio * 100, 0)} %${verdict}` +
-          `${a ? `; GraphQL / app's ${floor.statements} statements: ${fmt((g.rate / a.rate) * 100, 0)} %` : ''}` +
           `${d ? `; GraphQL / in-process domain: ${fmt((g.rate / d.rate) * 100, 0)} %` : ''}` +
           `; server CPU per order ${fmt((g.serverCores! / g.rate) * 1000, 1)} ms`,
       );

@@ -1,9 +1,9 @@
 // `npx tsx bench/sql-count.ts`: how many SQL statements one HTTP request to `orders(first: K)` causes,
 // for K = 1, 10, 50, 100. The target is a constant count whatever K (no per-row queries).
 //
-// Method: the server (src/server.ts startServer, in this process) runs on a PrismaClient built like
-// src/db/prisma.ts createPrisma, except that the PrismaPg adapter is given a pg.Pool we own
-// (`new PrismaPg(pool)`). Every pg.Client the pool opens has its `query` wrapped, so each statement
+// Method: the server (src/server.ts startServer, in this process) runs on a PrismaClient made by
+// src/db/prisma.ts createPrisma(url, pool) with a pg.Pool we own; Prisma and the app's plain-SQL paths
+// both use it. Every pg.Client the pool opens has its `query` wrapped, so each statement
 // sent to PostgreSQL is recorded: the API key lookup, BEGIN/COMMIT, everything. The counter is reset
 // before a request and read when its response has arrived; nothing else runs meanwhile.
 //
@@ -18,9 +18,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
 import path from 'node:path';
 import pg from 'pg';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from '../src/generated/prisma/client.js';
-import { poolSize } from '../src/db/prisma.js';
+import { createPrisma, poolSize } from '../src/db/prisma.js';
 import { startServer } from '../src/server.js';
 import { systemClock } from '../src/domain/context.js';
 import { CREATE_ORDER, CREATE_ORDER_FIELDS, CREATE_ORDER_LINE_FIELDS, GraphQLClient, createOrderMutation, createOrderInput, envNumber, openBenchDatabase, percentile, signupTaxedMerchant, table } from './lib.js';
@@ -157,7 +155,7 @@ const CANCEL = `mutation C($input: CancelOrderInput!) { cancelOrder(input: $inpu
 async function main(): Promise<void> {
   const database = await openBenchDatabase(log);
   const pool = countingPool(database.url);
-  const db = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const db = createPrisma(database.url, pool);
   const app = await startServer({ db, clock: systemClock }, { development: false, port: 0 }, '127.0.0.1');
   const client = new GraphQLClient(app.url);
   try {

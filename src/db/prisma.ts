@@ -1,4 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 /**
@@ -11,7 +12,23 @@ export function poolSize(): number {
   return Number.isInteger(configured) && configured > 0 ? configured : 10;
 }
 
-export function createPrisma(url: string): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: url, max: poolSize() });
-  return new PrismaClient({ adapter });
+const pools = new WeakMap<object, pg.Pool>();
+
+/**
+ * A PrismaClient on a `pg.Pool` that the hot paths can also use directly (`sqlPool`): the API key
+ * lookup and createOrder's single-statement write run as plain SQL on the same connections, without
+ * Prisma's per-query planning and interpretation. `$disconnect` ends the pool.
+ */
+export function createPrisma(url: string, pool?: pg.Pool): PrismaClient {
+  const ownPool = pool ?? new pg.Pool({ connectionString: url, max: poolSize(), allowExitOnIdle: true });
+  const client = new PrismaClient({ adapter: new PrismaPg(ownPool, { disposeExternalPool: true }) });
+  pools.set(client, ownPool);
+  return client;
+}
+
+/** The pg.Pool under a client made by createPrisma. */
+export function sqlPool(db: PrismaClient): pg.Pool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error('This PrismaClient was not made by createPrisma (src/db/prisma.ts): it has no pg.Pool for plain SQL.');
+  return pool;
 }

@@ -17,6 +17,9 @@
 //
 // Use cases call appendActivity (src/domain/activity.ts) once, as their last write; it calls
 // appendChained here. A second call in the same transaction is correct but holds the lock longer.
+// Use cases that only insert new rows (createOrder without coupons) append through
+// src/domain/chain-writer.ts instead: the same chain and hash, computed by PostgreSQL inside one
+// statement, with concurrent requests of a merchant sharing one statement and one commit.
 import { createHash } from 'node:crypto';
 import type { Db, Tx } from './context.js';
 import { canonicalJson, type Json } from './json.js';
@@ -162,6 +165,29 @@ async function lockHead(tx: Tx, merchantId: string, livemode: boolean, count: nu
   }
   throw new Error(`audit chain head of ${merchantId} (${livemode ? 'live' : 'test'}) could not be locked`);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Appending inside one statement (src/domain/mutation.ts runSingleStatement)
+//
+// The same chain, computed by PostgreSQL (src/domain/chain-writer.ts): the statement locks the head row
+// (SELECT ... FOR UPDATE, which in READ COMMITTED waits for a concurrent appender and then reads its
+// committed head), numbers and hashes the entries with sha256() over exactly the text entryHash hashes,
+// inserts them and moves the head. The lock is held only while PostgreSQL runs that statement and
+// commits it: no round trip to this process happens while it is held.
+
+/** A value of `sequence` that no chain reaches (2^53 - 1), to find where the sequence goes in the canonical text. */
+const SEQUENCE_MARK = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The canonical text of an entry split around its sequence number: hashed text = before + sequence + after. */
+export function canonicalAroundSequence(entry: Omit<HashedEntry, 'sequence'>): { before: string; after: string } {
+  const text = canonicalEntry({ ...entry, delta: normalizeDelta(entry.delta), sequence: SEQUENCE_MARK });
+  // "sequence" is a top-level key; only "type" (one of our dotted names) sorts after it.
+  const at = text.lastIndexOf(`"sequence":${SEQUENCE_MARK}`) + '"sequence":'.length;
+  return { before: text.slice(0, at), after: text.slice(at + String(SEQUENCE_MARK).length) };
+}
+
+/** The head of a chain that has no entry yet; appending needs it (created once per merchant and mode). */
+export const CREATE_HEAD_SQL = `INSERT INTO "AuditChainHead" ("merchantId", "livemode", "sequence", "hash") VALUES ($1, $2, 0, NULL) ON CONFLICT DO NOTHING`;
 
 // ---------------------------------------------------------------------------------------------
 // Verifying

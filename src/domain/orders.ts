@@ -1,9 +1,10 @@
 // Order use cases: create, edit while OPEN, cancel. Each runs as one transaction (runMutation):
 // lock the order row, check expectedVersion, re-price through the engine, write, append activity.
 import type { Scope, Tx } from './context.js';
-import { Activities, appendActivity, type ActivityEntry, type ActivityRow } from './activity.js';
+import { Activities, activityRows, appendActivity, type ActivityEntry, type ActivityRow } from './activity.js';
 import { type Outcome, type UserError, fail, ok, userError, notFound } from './errors.js';
-import { runMutation } from './mutation.js';
+import { runMutation, runSingleStatement } from './mutation.js';
+import { sqlPool } from '../db/prisma.js';
 import { newId } from '../ids.js';
 import { toJson, type Json } from './json.js';
 import {
@@ -134,17 +135,72 @@ interface PricingContext {
 /** A constant number of queries: tax settings, origin, and (for an existing order) its attached coupons. */
 async function loadPricingContext(tx: Tx, scope: Scope, orderId: string | null): Promise<PricingContext> {
   const [registrations, rates, merchant, attached] = await Promise.all([
-    tx.taxRegistration.findMany({ where: { merchantId: scope.merchantId, livemode: scope.livemode }, select: { jurisdiction: true } }),
-    tx.taxRate.findMany({ where: { merchantId: scope.merchantId, livemode: scope.livemode } }),
+    tx.taxRegistration.findMany({ where: { merchantId: scope.merchantId, livemode: scope.livemode }, select: { jurisdiction: true }, orderBy: { id: 'asc' } }),
+    tx.taxRate.findMany({ where: { merchantId: scope.merchantId, livemode: scope.livemode }, orderBy: { id: 'asc' } }),
     tx.merchant.findUnique({ where: { id: scope.merchantId }, select: { originAddress: true } }),
     orderId === null ? Promise.resolve([]) : tx.orderCoupon.findMany({ where: { orderId }, include: { coupon: true }, orderBy: { position: 'asc' } }),
   ]);
+  return pricingContext(registrations, rates, merchant?.originAddress ?? null, attached.map((a) => a.coupon));
+}
+
+type RateRow = { jurisdiction: string; name: string; rate: string; taxCategory: string; inclusive: boolean };
+
+function pricingContext(registrations: { jurisdiction: string }[], rates: RateRow[], origin: unknown, coupons: CouponRow[]): PricingContext {
   return {
     registrations: registrations.map((r) => r.jurisdiction),
     rates: rates.map((r) => ({ jurisdiction: r.jurisdiction, name: r.name, rate: r.rate, taxCategory: r.taxCategory || null, inclusive: r.inclusive })),
-    origin: (merchant?.originAddress as Address | null) ?? null,
-    coupons: attached.map((a) => a.coupon),
+    origin: (origin as Address | null) ?? null,
+    coupons,
   };
+}
+
+/** Tax settings and origin as of one pricingVersion of the merchant. */
+interface VersionedContext {
+  version: number;
+  context: PricingContext;
+}
+
+/**
+ * createOrder's copy of each merchant's pricing settings, per pool (database) and mode. It is only a
+ * guess: the statement that writes the order checks that Merchant.pricingVersion is still the one the
+ * order was priced with (src/domain/chain-writer.ts), and a changed version drops the copy and
+ * prices again. So an order is always priced with the settings current when it is written.
+ */
+const pricingCache = new WeakMap<object, Map<string, VersionedContext>>();
+const PRICING_CACHE_MAX = 10_000;
+
+function pricingCacheOf(scope: Scope): { map: Map<string, VersionedContext>; key: string } {
+  const pool = sqlPool(scope.deps.db);
+  let map = pricingCache.get(pool);
+  if (!map) pricingCache.set(pool, (map = new Map()));
+  return { map, key: `${scope.merchantId}\u0000${scope.livemode}` };
+}
+
+/** The tax settings and origin outside a transaction, in one statement (a new order has no coupons). */
+async function currentPricingContext(scope: Scope): Promise<VersionedContext> {
+  const { map, key } = pricingCacheOf(scope);
+  const cached = map.get(key);
+  if (cached) return cached;
+  const { rows } = await sqlPool(scope.deps.db).query<{ version: number; origin: unknown; registrations: { jurisdiction: string }[]; rates: RateRow[] }>({
+    name: 'flint_pricing_context',
+    text: `SELECT m."pricingVersion" AS "version", m."originAddress" AS "origin",
+        COALESCE((SELECT json_agg(json_build_object('jurisdiction', r."jurisdiction") ORDER BY r."id") FROM "TaxRegistration" r WHERE r."merchantId" = m."id" AND r."livemode" = $2), '[]') AS "registrations",
+        COALESCE((SELECT json_agg(json_build_object('jurisdiction', t."jurisdiction", 'name', t."name", 'rate', t."rate", 'taxCategory', t."taxCategory", 'inclusive', t."inclusive") ORDER BY t."id")
+                  FROM "TaxRate" t WHERE t."merchantId" = m."id" AND t."livemode" = $2), '[]') AS "rates"
+      FROM "Merchant" m WHERE m."id" = $1`,
+    values: [scope.merchantId, scope.livemode],
+  });
+  const row = rows[0];
+  if (!row) throw new Error(`merchant ${scope.merchantId} not found`);
+  const loaded = { version: row.version, context: pricingContext(row.registrations, row.rates, row.origin, []) };
+  if (map.size >= PRICING_CACHE_MAX) map.clear();
+  map.set(key, loaded);
+  return loaded;
+}
+
+function forgetPricingContext(scope: Scope): void {
+  const { map, key } = pricingCacheOf(scope);
+  map.delete(key);
 }
 
 /** pricing.md §5: the shipping address, else the merchant's origin address, else no tax. */
@@ -319,6 +375,10 @@ export async function createOrder(scope: Scope, input: CreateOrderInput): Promis
   const couponCodes = input.couponCodes ?? [];
   if (errors.length > 0 || currency === null) return fail(...errors);
 
+  const fields: NewOrderFields = { currency, lines, shipping, input };
+  if (couponCodes.length === 0) return createInOneStatement(scope, fields);
+
+  // With coupons: an interactive transaction, because redeeming locks and checks the coupon rows.
   let written: WrittenOrder | null = null;
   const { outcome } = await runMutation<OrderRef>({
     scope,
@@ -326,52 +386,21 @@ export async function createOrder(scope: Scope, input: CreateOrderInput): Promis
     input: input as unknown as Record<string, unknown>,
     run: async ({ tx, at, idempotencyKey }) => {
       const context = await loadPricingContext(tx, scope, null);
-      const orderId = newId('Order');
-      const draft: OrderRow = {
-        id: orderId,
-        merchantId: scope.merchantId,
-        livemode: scope.livemode,
-        status: 'OPEN',
-        currency,
-        customerId: input.customerId?.trim() || null,
-        buyerEmail: input.buyerEmail?.trim() || null,
-        shippingAddress: shipping as Prisma.JsonValue,
-        metadata: (input.metadata ?? null) as Prisma.JsonValue,
-        version: 1,
-        subtotalAmount: 0n,
-        discountAmount: 0n,
-        taxAmount: 0n,
-        exclusiveTaxAmount: 0n,
-        totalAmount: 0n,
-        taxes: [],
-        discounts: [],
-        paidAmount: 0n,
-        refundedAmount: 0n,
-        refundedSubtotalAmount: 0n,
-        refundedDiscountAmount: 0n,
-        refundedTaxAmount: 0n,
-        pendingRefundAmount: 0n,
-        cancelReason: null,
-        createdAt: at,
-        updatedAt: at,
-      };
-      const draftLines: LineRow[] = lines.map((l, position) => newLineRow(scope, orderId, position, l, at));
+      const { draft, draftLines } = draftOrder(scope, fields, at);
       // --- coupons (issue 3): couponCodes get the checks of applyCoupon, errors at ["input", "couponCodes", i].
-      if (couponCodes.length > 0) {
-        const resolved = await resolveCoupons(
-          tx,
-          scope,
-          couponCodes,
-          { currency, grossSubtotal: grossSubtotal(draftLines), customerKey: customerKeyOf(draft), attached: [], at },
-          (i) => ['input', 'couponCodes', i],
-        );
-        if (!resolved.ok) return resolved;
-        context.coupons = resolved.value;
-      }
+      const resolved = await resolveCoupons(
+        tx,
+        scope,
+        couponCodes,
+        { currency, grossSubtotal: grossSubtotal(draftLines), customerKey: customerKeyOf(draft), attached: [], at },
+        (i) => ['input', 'couponCodes', i],
+      );
+      if (!resolved.ok) return resolved;
+      context.coupons = resolved.value;
       // --- end coupons
-      const priced = applyPricing(draft, draftLines, price(draft, draftLines, context));
-      const tooLarge = amountLimitError(priced, ['input', 'lineItems']);
-      if (tooLarge) return fail(tooLarge);
+      const built = priceNewOrder(draft, draftLines, context, shipping);
+      if (!built.ok) return built;
+      const { priced, entry } = built.value;
       await tx.order.create({
         data: {
           ...priced.order,
@@ -382,28 +411,113 @@ export async function createOrder(scope: Scope, input: CreateOrderInput): Promis
         },
       });
       if (priced.lines.length > 0) await tx.lineItem.createMany({ data: priced.lines.map(lineData) });
-      if (context.coupons.length > 0) {
-        await tx.orderCoupon.createMany({
-          data: context.coupons.map((c, position) => ({ orderId, couponId: c.id, merchantId: scope.merchantId, livemode: scope.livemode, position, appliedAt: at })),
-        });
-      }
-      const activity = await appendActivity(tx, scope, at, idempotencyKey, [
-        Activities.orderCreated(orderId, {
-          status: 'OPEN',
-          currency,
-          customerId: draft.customerId,
-          buyerEmail: draft.buyerEmail,
-          shippingAddress: shipping,
-          lineItems: priced.lines.map(lineSnapshot),
-          coupons: context.coupons.map((c) => c.code),
-          netAmounts: amountsSnapshot(priced.order, priced.lines),
-        }),
-      ]);
+      await tx.orderCoupon.createMany({
+        data: context.coupons.map((c, position) => ({ orderId: draft.id, couponId: c.id, merchantId: scope.merchantId, livemode: scope.livemode, position, appliedAt: at })),
+      });
+      const activity = await appendActivity(tx, scope, at, idempotencyKey, [entry]);
       written = { order: priced.order, lineItems: priced.lines, activity };
-      return ok({ orderId });
+      return ok({ orderId: draft.id });
     },
   });
   return finish(scope, outcome, written);
+}
+
+/**
+ * createOrder without coupons, the common case: priced from the merchant's pricing settings (a copy
+ * kept per process and checked at write time), then written in one statement that claims the key,
+ * appends the activity and inserts the order and its lines (runSingleStatement). The response is
+ * served from these rows; nothing is read back.
+ */
+async function createInOneStatement(scope: Scope, fields: NewOrderFields): Promise<Outcome<WrittenOrder>> {
+  let planned: { order: OrderRow; lineItems: LineRow[] } | null = null;
+  const { outcome, replayed, activity } = await runSingleStatement<OrderRef>({
+    scope,
+    operation: 'createOrder',
+    input: fields.input as unknown as Record<string, unknown>,
+    tables: ['Order', 'LineItem'],
+    plan: async (at, idempotencyKey) => {
+      const { version, context } = await currentPricingContext(scope);
+      const { draft, draftLines } = draftOrder(scope, fields, at);
+      // coupons stay empty here: the engine gets a fresh list, the cached context is never changed.
+      const built = priceNewOrder(draft, draftLines, context, fields.shipping);
+      if (!built.ok) return built;
+      const { priced, entry } = built.value;
+      planned = { order: priced.order, lineItems: priced.lines };
+      return ok({
+        result: { orderId: draft.id },
+        activity: activityRows(scope, scope.actor, at, idempotencyKey, [entry]),
+        rows: { Order: [priced.order], LineItem: priced.lines },
+        pricingVersion: version,
+      });
+    },
+    onStalePricing: () => forgetPricingContext(scope),
+  });
+  const written: WrittenOrder | null = planned && !replayed && activity ? { ...(planned as { order: OrderRow; lineItems: LineRow[] }), activity } : null;
+  return finish(scope, outcome, written);
+}
+
+interface NewOrderFields {
+  currency: string;
+  lines: ValidLine[];
+  shipping: Address | null;
+  input: CreateOrderInput;
+}
+
+function draftOrder(scope: Scope, fields: NewOrderFields, at: Date): { draft: OrderRow; draftLines: LineRow[] } {
+  const { input, currency, shipping } = fields;
+  const orderId = newId('Order');
+  const draft: OrderRow = {
+    id: orderId,
+    merchantId: scope.merchantId,
+    livemode: scope.livemode,
+    status: 'OPEN',
+    currency,
+    customerId: input.customerId?.trim() || null,
+    buyerEmail: input.buyerEmail?.trim() || null,
+    shippingAddress: shipping as Prisma.JsonValue,
+    metadata: (input.metadata ?? null) as Prisma.JsonValue,
+    version: 1,
+    subtotalAmount: 0n,
+    discountAmount: 0n,
+    taxAmount: 0n,
+    exclusiveTaxAmount: 0n,
+    totalAmount: 0n,
+    taxes: [],
+    discounts: [],
+    paidAmount: 0n,
+    refundedAmount: 0n,
+    refundedSubtotalAmount: 0n,
+    refundedDiscountAmount: 0n,
+    refundedTaxAmount: 0n,
+    pendingRefundAmount: 0n,
+    cancelReason: null,
+    createdAt: at,
+    updatedAt: at,
+  };
+  return { draft, draftLines: fields.lines.map((l, position) => newLineRow(scope, orderId, position, l, at)) };
+}
+
+/** Prices a new order and builds its order.created entry; refuses amounts past SafeInt. */
+function priceNewOrder(
+  draft: OrderRow,
+  draftLines: LineRow[],
+  context: PricingContext,
+  shipping: Address | null,
+): Outcome<{ priced: { order: OrderRow; lines: LineRow[] }; entry: ActivityEntry }> {
+  const priced = applyPricing(draft, draftLines, price(draft, draftLines, context));
+  const tooLarge = amountLimitError(priced, ['input', 'lineItems']);
+  if (tooLarge) return fail(tooLarge);
+  const entry = Activities.orderCreated(draft.id, {
+    status: 'OPEN',
+    currency: draft.currency,
+    customerId: draft.customerId,
+    buyerEmail: draft.buyerEmail,
+    shippingAddress: shipping,
+    lineItems: priced.lines.map(lineSnapshot),
+    coupons: context.coupons.map((c) => c.code),
+    netAmounts: amountsSnapshot(priced.order, priced.lines),
+  });
+  return ok({ priced, entry });
 }
 
 function newLineRow(scope: Scope, orderId: string, position: number, l: ValidLine, at: Date): LineRow {

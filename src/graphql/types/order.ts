@@ -21,6 +21,7 @@ import {
 import type { Outcome, UserError as UserErrorShape } from '../../domain/errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { DiscountTypeEnum } from './coupon.js';
+import { rowsServe } from '../written-rows.js';
 
 // --- Enums --------------------------------------------------------------------------------------
 
@@ -474,15 +475,18 @@ interface OrderPayloadShape {
 export const OrderPayload = builder.objectRef<OrderPayloadShape>('OrderPayload').implement({
   description: 'The order after the mutation, or userErrors (then nothing was changed).',
   fields: (t) => ({
-    order: t.field({
-      type: Order,
+    order: t.prismaField({
+      type: 'Order',
       nullable: true,
       description: 'The order as it is now.',
-      resolve: (p) => {
+      // Answered from the rows the mutation wrote; read only when the selection needs more than those.
+      resolve: async (query, p, _args, ctx) => {
         if (!p.written) return null;
         const { order, lineItems, activity } = p.written;
         const lines = lineItems.map((l) => ({ ...l, order: { currency: order.currency, status: order.status } }));
-        return activity ? { ...order, lineItems: lines, activity } : { ...order, lineItems: lines };
+        const row = activity ? { ...order, lineItems: lines, activity } : { ...order, lineItems: lines };
+        if (rowsServe(row, query)) return row;
+        return ctx.deps.db.order.findUnique({ ...query, where: { id: order.id } });
       },
     }),
     userErrors: t.field({ type: [UserError], description: 'Why nothing changed, if so.', resolve: (p) => p.userErrors }),

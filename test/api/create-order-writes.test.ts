@@ -1,0 +1,201 @@
+// createOrder's single-statement write path (src/domain/chain-writer.ts, runSingleStatement): orders
+// are priced from a per-process copy of the merchant's tax settings, checked against
+// Merchant.pricingVersion when written; concurrent orders of one merchant are written in batches that
+// share one audit-chain lock and commit; a batch that fails is retried request by request.
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { graphql } from '../generated/index.js';
+import { useTestApi } from '../support/api.js';
+import { sqlPool } from '../../src/db/prisma.js';
+import { ChainWriter, StalePricing } from '../../src/domain/chain-writer.js';
+import { newId } from '../../src/ids.js';
+import type { UnchainedActivityRow } from '../../src/domain/activity.js';
+
+const api = useTestApi();
+
+const Register = graphql(`
+  mutation WritesRegister($input: AddTaxRegistrationInput!) {
+    addTaxRegistration(input: $input) { userErrors { code } }
+  }
+`);
+
+const SetRate = graphql(`
+  mutation WritesSetRate($input: SetTaxRateInput!) {
+    setTaxRate(input: $input) { userErrors { code } }
+  }
+`);
+
+const Create = graphql(`
+  mutation WritesCreate($input: CreateOrderInput!) {
+    createOrder(input: $input) {
+      order {
+        id
+        version
+        netAmounts { subtotalMoney { amount } taxMoney { amount } totalMoney { amount } }
+        lineItems { id name quantity taxMoney { amount } totalMoney { amount } }
+        activity { type sequence hash previousHash }
+      }
+      userErrors { code message field }
+    }
+  }
+`);
+
+const Read = graphql(`
+  query WritesRead($id: ID!) {
+    order(id: $id) {
+      id
+      version
+      netAmounts { subtotalMoney { amount } taxMoney { amount } totalMoney { amount } }
+      lineItems { id name quantity taxMoney { amount } totalMoney { amount } }
+      activity { type sequence hash previousHash }
+    }
+  }
+`);
+
+const Verify = graphql(`
+  query WritesVerify {
+    verifyAuditTrail { valid entriesChecked firstBrokenActivityId problem }
+  }
+`);
+
+async function taxedMerchant(rate: string): Promise<{ key: string; merchantId: string }> {
+  const merchant = await api.signup({ originAddress: { country: 'US', region: 'CA' } });
+  expect((await api.exec(Register, { input: { jurisdiction: 'US-CA' } }, merchant.key)).addTaxRegistration.userErrors).toEqual([]);
+  expect((await api.exec(SetRate, { input: { jurisdiction: 'US-CA', name: 'CA sales tax', rate } }, merchant.key)).setTaxRate.userErrors).toEqual([]);
+  return merchant;
+}
+
+const line = (name: string, amount: number, quantity = 1) => ({ name, quantity, unitPriceMoney: { amount, currency: 'USD' } });
+
+async function orderTax(key: string, amount = 10000): Promise<number> {
+  const result = await api.exec(Create, { input: { lineItems: [line('Widget', amount)] } }, key);
+  expect(result.createOrder.userErrors).toEqual([]);
+  return Number(result.createOrder.order!.netAmounts.taxMoney.amount);
+}
+
+describe('createOrder prices with the settings current when it writes', () => {
+  it('sees a rate changed through the API by the next order', async () => {
+    const { key } = await taxedMerchant('0.0725');
+    expect(await orderTax(key)).toBe(725);
+    await api.exec(SetRate, { input: { jurisdiction: 'US-CA', name: 'CA sales tax', rate: '0.1' } }, key);
+    expect(await orderTax(key)).toBe(1000);
+  });
+
+  it('sees settings changed behind its back (another instance, a manual fix) through Merchant.pricingVersion', async () => {
+    const { key, merchantId } = await taxedMerchant('0.0725');
+    expect(await orderTax(key)).toBe(725); // this process now holds a copy of the settings
+    const before = await api.db.merchant.findUniqueOrThrow({ where: { id: merchantId }, select: { pricingVersion: true } });
+
+    await api.db.$executeRaw`UPDATE "TaxRate" SET "rate" = '0.05' WHERE "merchantId" = ${merchantId}`;
+    const after = await api.db.merchant.findUniqueOrThrow({ where: { id: merchantId }, select: { pricingVersion: true } });
+    expect(after.pricingVersion).toBeGreaterThan(before.pricingVersion);
+    expect(await orderTax(key)).toBe(500);
+
+    await api.db.$executeRaw`DELETE FROM "TaxRegistration" WHERE "merchantId" = ${merchantId}`;
+    expect(await orderTax(key)).toBe(0); // no nexus any more
+
+    await api.db.$executeRaw`INSERT INTO "TaxRegistration" ("id", "merchantId", "livemode", "jurisdiction") VALUES (${newId('TaxRegistration')}, ${merchantId}, false, 'US-CA')`;
+    expect(await orderTax(key)).toBe(500);
+
+    // The origin address decides the jurisdiction of orders without a shipping address.
+    await api.db.$executeRaw`UPDATE "Merchant" SET "originAddress" = '{"country":"US","region":"NY"}'::jsonb WHERE "id" = ${merchantId}`;
+    expect(await orderTax(key)).toBe(0);
+  });
+});
+
+describe('concurrent createOrders of one merchant', () => {
+  it('64 at once: each written once, answered with its own rows, and the audit chain verifies', async () => {
+    const { key, merchantId } = await taxedMerchant('0.0725');
+    const results = await Promise.all(
+      Array.from({ length: 64 }, (_, i) =>
+        api.exec(Create, { input: { customerId: `c${i}`, lineItems: [line(`Item ${i}`, 1000 + i, 1 + (i % 3)), line('Mug', 1500)] } }, key),
+      ),
+    );
+    const orders = results.map((r) => {
+      expect(r.createOrder.userErrors).toEqual([]);
+      return r.createOrder.order!;
+    });
+    expect(new Set(orders.map((o) => o.id)).size).toBe(64);
+    orders.forEach((o, i) => {
+      expect(o.lineItems.map((l) => [l.name, l.quantity])).toEqual([
+        [`Item ${i}`, 1 + (i % 3)],
+        ['Mug', 1],
+      ]);
+      const subtotal = (1000 + i) * (1 + (i % 3)) + 1500;
+      expect(Number(o.netAmounts.subtotalMoney.amount)).toBe(subtotal);
+      expect(o.activity).toHaveLength(1);
+      expect(o.activity[0]!.type).toBe('order.created');
+    });
+    // What each response said is what was stored.
+    for (const o of orders.slice(0, 8)) expect((await api.exec(Read, { id: o.id }, key)).order).toEqual(o);
+    const sequences = orders.map((o) => Number(o.activity[0]!.sequence)).sort((a, b) => a - b);
+    expect(new Set(sequences).size).toBe(64);
+    expect(sequences.at(-1)! - sequences[0]!).toBe(63); // contiguous: nothing else was appended meanwhile
+    expect(await api.db.order.count({ where: { merchantId } })).toBe(64);
+    const verified = (await api.exec(Verify, {}, key)).verifyAuditTrail;
+    expect(verified).toMatchObject({ valid: true, firstBrokenActivityId: null, problem: null });
+  });
+
+  it('requests sharing one idempotency key with different inputs: one order, the others IDEMPOTENCY_KEY_REUSED', async () => {
+    const { key, merchantId } = await taxedMerchant('0.0725');
+    const idempotencyKey = randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => api.exec(Create, { input: { idempotencyKey, lineItems: [line(`Thing ${i}`, 100 + i)] } }, key)),
+    );
+    const created = results.filter((r) => r.createOrder.userErrors.length === 0);
+    expect(created).toHaveLength(1);
+    for (const r of results.filter((x) => x.createOrder.userErrors.length > 0)) {
+      expect(r.createOrder.userErrors.map((e) => e.code)).toEqual(['IDEMPOTENCY_KEY_REUSED']);
+    }
+    expect(await api.db.order.count({ where: { merchantId } })).toBe(1);
+    expect((await api.exec(Verify, {}, key)).verifyAuditTrail.valid).toBe(true);
+  });
+});
+
+describe('ChainWriter', () => {
+  const entry = (merchantId: string, orderId: string | null, n: number): UnchainedActivityRow => ({
+    id: newId('Activity'),
+    merchantId,
+    livemode: false,
+    orderId,
+    type: 'test.entry',
+    occurredAt: new Date(),
+    actorType: 'SYSTEM',
+    actorId: null,
+    actorName: null,
+    delta: { n, text: 'ünïcödé "quoted" \\ back' },
+    idempotencyKey: null,
+  });
+  const noPublish = async () => {};
+
+  it('a batch one write of which fails: the others are written, the failing one alone gets the error', async () => {
+    const { key, merchantId } = await api.signup();
+    const writer = new ChainWriter(sqlPool(api.db), merchantId, false, []);
+    const write = (orderId: string | null, n: number) =>
+      writer.submit({ activity: [entry(merchantId, orderId, n), entry(merchantId, orderId, n + 100)], rows: {}, pricingVersion: null, claim: null }, noPublish);
+    // The first runs alone at once; the next three wait for it and go together in one statement.
+    const settled = await Promise.allSettled([write(null, 1), write(null, 2), write('ord_does_not_exist', 3), write(null, 4)]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(String((settled[2] as PromiseRejectedResult).reason)).toMatch(/foreign key/);
+    const written = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
+    expect(written).toHaveLength(6);
+    const stored = await api.db.activity.findMany({ where: { merchantId, type: 'test.entry' }, orderBy: { sequence: 'asc' } });
+    expect(stored.map((r) => r.id)).toEqual(written.map((r) => r.id));
+    expect(stored.map((r) => r.hash)).toEqual(written.map((r) => r.hash));
+    expect(stored.map((r) => r.delta)).toEqual(written.map((r) => r.delta));
+    expect((await api.exec(Verify, {}, key)).verifyAuditTrail.valid).toBe(true);
+  });
+
+  it('writes nothing and says StalePricing when the pricing version it was given is not current', async () => {
+    const { key, merchantId } = await api.signup();
+    const writer = new ChainWriter(sqlPool(api.db), merchantId, false, []);
+    const claim = { key: randomUUID(), operation: 'test', requestHash: 'h', response: null, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) };
+    await expect(writer.submit({ activity: [entry(merchantId, null, 1)], rows: {}, pricingVersion: 12345, claim }, noPublish)).rejects.toBeInstanceOf(StalePricing);
+    expect(await api.db.activity.count({ where: { merchantId, type: 'test.entry' } })).toBe(0);
+    expect(await api.db.idempotencyKey.count({ where: { merchantId } })).toBe(0);
+    const { pricingVersion } = await api.db.merchant.findUniqueOrThrow({ where: { id: merchantId }, select: { pricingVersion: true } });
+    await expect(writer.submit({ activity: [entry(merchantId, null, 1)], rows: {}, pricingVersion, claim }, noPublish)).resolves.toHaveLength(1);
+    expect(await api.db.idempotencyKey.count({ where: { merchantId } })).toBe(1);
+    expect((await api.exec(Verify, {}, key)).verifyAuditTrail.valid).toBe(true);
+  });
+});
