@@ -134,7 +134,7 @@ export async function appendChained(tx: Tx, rows: UnchainedActivityRow[]): Promi
 }
 
 /** The stored form of a delta: what reading the JSONB column back gives (and what is hashed). */
-function normalizeDelta(delta: Json): Json {
+export function normalizeDelta(delta: Json): Json {
   return JSON.parse(JSON.stringify(delta)) as Json;
 }
 
@@ -178,9 +178,12 @@ async function lockHead(tx: Tx, merchantId: string, livemode: boolean, count: nu
 /** A value of `sequence` that no chain reaches (2^53 - 1), to find where the sequence goes in the canonical text. */
 const SEQUENCE_MARK = BigInt(Number.MAX_SAFE_INTEGER);
 
-/** The canonical text of an entry split around its sequence number: hashed text = before + sequence + after. */
+/**
+ * The canonical text of an entry split around its sequence number: hashed text = before + sequence + after.
+ * The entry's delta must be in its stored form already (normalizeDelta).
+ */
 export function canonicalAroundSequence(entry: Omit<HashedEntry, 'sequence'>): { before: string; after: string } {
-  const text = canonicalEntry({ ...entry, delta: normalizeDelta(entry.delta), sequence: SEQUENCE_MARK });
+  const text = canonicalEntry({ ...entry, sequence: SEQUENCE_MARK });
   // "sequence" is a top-level key; only "type" (one of our dotted names) sorts after it.
   const at = text.lastIndexOf(`"sequence":${SEQUENCE_MARK}`) + '"sequence":'.length;
   return { before: text.slice(0, at), after: text.slice(at + String(SEQUENCE_MARK).length) };

@@ -19,7 +19,7 @@
 import type pg from 'pg';
 import { createHash } from 'node:crypto';
 import type { ActivityRow, UnchainedActivityRow } from './activity.js';
-import { canonicalAroundSequence, CREATE_HEAD_SQL } from './audit.js';
+import { canonicalAroundSequence, CREATE_HEAD_SQL, normalizeDelta } from './audit.js';
 import type { Json } from './json.js';
 import { rowJson } from '../db/sql.js';
 
@@ -201,17 +201,13 @@ export class ChainWriter {
 
   /** Runs the statement for `writes`; creates the chain head first if the merchant's mode has none yet. */
   private async execute(writes: ChainWrite[]): Promise<ActivityRow[][]> {
-    const entries = writes.flatMap((w) => w.activity);
+    // Each entry as it will be stored (and hashed): its delta as the JSONB column gives it back.
+    const entries = writes.flatMap((w) => w.activity).map((row) => ({ ...row, delta: normalizeDelta(row.delta) }));
     const values = [
       this.merchantId,
       this.livemode,
       rowJson(writes.flatMap((w) => (w.claim ? [w.claim] : []))),
-      rowJson(
-        entries.map((row) => {
-          const { before, after } = canonicalAroundSequence(row);
-          return { before, after, row: { ...row, delta: JSON.parse(JSON.stringify(row.delta)) as Json } };
-        }),
-      ),
+      rowJson(entries.map((row) => ({ ...canonicalAroundSequence(row), row }))),
       JSON.stringify(writes.flatMap((w) => (w.pricingVersion === null ? [] : [w.pricingVersion]))),
       ...this.tables.map((table) => rowJson(writes.flatMap((w) => w.rows[table] ?? []))),
     ];
@@ -221,7 +217,6 @@ export class ChainWriter {
       if (rows.length === entries.length) {
         const chained: ActivityRow[] = entries.map((row, i) => ({
           ...row,
-          delta: JSON.parse(JSON.stringify(row.delta)) as Json,
           sequence: BigInt(rows[i]!.sequence),
           hash: rows[i]!.hash,
           previousHash: rows[i]!.previousHash,

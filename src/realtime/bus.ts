@@ -144,6 +144,11 @@ class Topics {
     };
   }
 
+  /** Whether anyone in this process listens to `topic`. */
+  has(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
   clear(): void {
     for (const [topic, entry] of this.topics) this.target.removeEventListener(topic, entry.handler);
     this.topics.clear();
@@ -157,17 +162,18 @@ const decodeRevocation: Decoder = (detail) => {
   return id;
 };
 
-function messages(rows: readonly ActivityRow[]): { topic: string; payload: unknown }[] {
-  const out: { topic: string; payload: unknown }[] = [];
+/** The messages of committed rows; payloads are built only when sent (a local bus skips topics nobody listens to). */
+function messages(rows: readonly ActivityRow[]): { topic: string; payload: () => unknown }[] {
+  const out: { topic: string; payload: () => unknown }[] = [];
   for (const row of rows) {
-    out.push({ topic: activityTopic(row.merchantId, row.livemode), payload: toWire(row) });
+    out.push({ topic: activityTopic(row.merchantId, row.livemode), payload: () => toWire(row) });
     const keyId = revokedKeyId(row);
-    if (keyId) out.push({ topic: revocationTopic(row.merchantId), payload: { apiKeyId: keyId } });
+    if (keyId) out.push({ topic: revocationTopic(row.merchantId), payload: () => ({ apiKeyId: keyId }) });
   }
   return out;
 }
 
-function busOver(kind: EventBus['kind'], topics: Topics, send: (topic: string, payload: unknown) => Promise<void>, close: () => Promise<void>): EventBus {
+function busOver(kind: EventBus['kind'], topics: Topics, send: (topic: string, payload: () => unknown) => Promise<void>, close: () => Promise<void>): EventBus {
   return {
     kind,
     async publishActivity(rows) {
@@ -190,8 +196,9 @@ export function createMemoryEventBus(): EventBus {
     'memory',
     topics,
     async (topic, payload) => {
+      if (!topics.has(topic)) return;
       // The same JSON round trip as Redis, so both transports deliver identical, unshared values.
-      target.dispatchEvent(new CustomEvent(topic, { detail: JSON.parse(JSON.stringify(payload)) }));
+      target.dispatchEvent(new CustomEvent(topic, { detail: JSON.parse(JSON.stringify(payload())) }));
     },
     async () => {},
   );
@@ -227,7 +234,7 @@ export function createRedisEventBus(redisUrl: string, log: (message: string) => 
     'redis',
     topics,
     async (topic, payload) => {
-      publishClient.publish(topic, JSON.stringify(payload)).catch((error: unknown) => {
+      publishClient.publish(topic, JSON.stringify(payload())).catch((error: unknown) => {
         log(`[flint] Redis publish to ${topic} failed: ${error instanceof Error ? error.message : String(error)}`);
       });
     },

@@ -52,6 +52,24 @@ const Read = graphql(`
   }
 `);
 
+const WhoAmI = graphql(`
+  query WritesWhoAmI {
+    viewer { id }
+  }
+`);
+
+const CreateKey = graphql(`
+  mutation WritesCreateKey($input: CreateApiKeyInput!) {
+    createApiKey(input: $input) { secret apiKey { id } userErrors { code } }
+  }
+`);
+
+const RevokeKey = graphql(`
+  mutation WritesRevokeKey($input: RevokeApiKeyInput!) {
+    revokeApiKey(input: $input) { apiKey { id revokedAt } userErrors { code } }
+  }
+`);
+
 const Verify = graphql(`
   query WritesVerify {
     verifyAuditTrail { valid entriesChecked firstBrokenActivityId problem }
@@ -149,6 +167,53 @@ describe('concurrent createOrders of one merchant', () => {
     }
     expect(await api.db.order.count({ where: { merchantId } })).toBe(1);
     expect((await api.exec(Verify, {}, key)).verifyAuditTrail.valid).toBe(true);
+  });
+});
+
+describe('API key lookups, batched across concurrent requests', () => {
+  it('every request gets the answer for its own key: merchants, modes, revoked and unknown keys mixed', async () => {
+    const a = await api.signup();
+    const b = await api.signup();
+    const live = (await api.exec(CreateKey, { input: { livemode: true } }, a.key)).createApiKey;
+    const doomed = (await api.exec(CreateKey, { input: { livemode: false } }, b.key)).createApiKey;
+    expect((await api.exec(RevokeKey, { input: { id: doomed.apiKey!.id } }, b.key)).revokeApiKey.userErrors).toEqual([]);
+    const unknown = `sk_test_${'x'.repeat(32)}`;
+    const keys = [a.key, b.key, live.secret!, doomed.secret!, unknown];
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => api.request(WhoAmI, {}, keys[i % keys.length])));
+    results.forEach((r, i) => {
+      const key = keys[i % keys.length];
+      if (key === a.key || key === live.secret) expect(r.data?.viewer?.id).toBe(a.merchantId);
+      else if (key === b.key) expect(r.data?.viewer?.id).toBe(b.merchantId);
+      else {
+        expect(r.status).toBe(401);
+        expect(r.errors?.[0]?.message).toMatch(key === unknown ? /Unknown API key/ : /revoked/);
+      }
+    });
+  });
+
+  it('a key revoked while lookups of it are in flight is refused by every request sent after the revocation', async () => {
+    const { key } = await api.signup();
+    const second = (await api.exec(CreateKey, { input: { livemode: false } }, key)).createApiKey;
+    // Keep lookups of the key in flight all the time, before, during and after its revocation.
+    let stop = false;
+    let streamed = 0;
+    const stream = Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (!stop) {
+          await api.request(WhoAmI, {}, second.secret!);
+          streamed += 1;
+        }
+      }),
+    );
+    while (streamed < 20) await new Promise((r) => setTimeout(r, 5));
+    expect((await api.exec(RevokeKey, { input: { id: second.apiKey!.id } }, key)).revokeApiKey.userErrors).toEqual([]);
+    const after = await Promise.all(Array.from({ length: 30 }, () => api.request(WhoAmI, {}, second.secret!)));
+    stop = true;
+    await stream;
+    for (const r of after) {
+      expect(r.status).toBe(401);
+      expect(r.errors?.[0]?.message).toMatch(/revoked/);
+    }
   });
 });
 
