@@ -19,7 +19,8 @@
 //     single-statement write without HTTP, GraphQL, the API key lookup and the response.
 //     BENCH_SKIP_DIAGNOSTICS=1 skips it.
 //
-// Env: BENCH_LEVELS (default "1,8,32"); BENCH_PROFILE_DIR=<dir> writes a CPU profile of the server for
+// Env: BENCH_LEVELS (default "1,8,32"); BENCH_MERCHANTS (default 1: every order on one merchant's
+// audit chain; N spreads the GraphQL workers over N merchants); BENCH_PROFILE_DIR=<dir> writes a CPU profile of the server for
 // each GraphQL measurement window (server-createOrder-c<N>.cpuprofile; summarise with
 // `npx tsx bench/profile-top.ts <file>`); BENCH_SERVER_NODE_ARGS passes node flags to the server.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -53,6 +54,8 @@ const DURATION_MS = envNumber('BENCH_DURATION_S', 8) * 1000;
 const ROUNDS = Math.round(envNumber('BENCH_ROUNDS', 4));
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,8,32').split(',').map((s) => Number.parseInt(s.trim(), 10)).filter((n) => n > 0);
 const DIAGNOSTICS = process.env.BENCH_SKIP_DIAGNOSTICS !== '1';
+/** Merchants the GraphQL workers spread over (worker w uses merchant w mod N); 1 = every order on one audit chain. */
+const MERCHANTS = Math.max(1, Math.round(envNumber('BENCH_MERCHANTS', 1)));
 const TARGET_RATIO = 0.6;
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : null;
 
@@ -459,6 +462,8 @@ async function main(): Promise<void> {
     log(`server pid ${server.pid} on ${server.url}, RSS after start ${mib(await rssOf(server.pid))}`);
     const setupClient = new GraphQLClient(server.url);
     const merchant = await signupTaxedMerchant(setupClient, 'Bench Coffee Co');
+    const merchants = [merchant];
+    while (merchants.length < MERCHANTS) merchants.push(await signupTaxedMerchant(setupClient, `Bench Shop ${merchants.length + 1}`));
     const first = await setupClient.exec(CREATE_ORDER, { input: createOrderInput(0) }, merchant.key, 'createOrder');
     const sample = first.createOrder.order;
     log(`sample order ${sample.id}: total ${sample.netAmounts.totalMoney.amount} USD cents, tax ${sample.netAmounts.taxMoney.amount} (${sample.taxes.map((t: { name: string; rate: string }) => `${t.name} ${t.rate}`).join(', ')})`);
@@ -478,6 +483,7 @@ async function main(): Promise<void> {
       );
     }
     const rssIdle = await rssOf(server.pid);
+    log(`GraphQL workers spread over ${MERCHANTS} merchant${MERCHANTS === 1 ? '' : 's'} (BENCH_MERCHANTS)`);
     log(`server RSS idle after setup ${mib(rssIdle)}; pool size ${poolSize()} (server and floor); levels ${LEVELS.join(', ')}; warm-up ${WARMUP_MS / 1000} s, measure ${DURATION_MS / 1000} s per series in ${ROUNDS} interleaved rounds`);
 
     const results: LevelResult[] = [];
@@ -485,15 +491,15 @@ async function main(): Promise<void> {
     for (const c of LEVELS) {
       const agent = new http.Agent({ keepAlive: true, maxSockets: c });
       const endpoint = new URL('/graphql', server.url);
-      const headers = { authorization: `Bearer ${merchant.key}` };
+      const headers = merchants.map((m) => ({ authorization: `Bearer ${m.key}` }));
       const bodies = Array.from({ length: 100 }, (_, i) => JSON.stringify({ query: CREATE_ORDER, variables: { input: createOrderInput(i) } }));
       const inputs = Array.from({ length: 100 }, (_, i) => createOrderInput(i) as unknown as CreateOrderInput);
       const series: Series[] = [
         {
           name: 'GraphQL createOrder (HTTP)',
           serverPid: server.pid,
-          op: async () => {
-            const res = await post(agent, endpoint, bodies[counter++ % bodies.length]!, headers);
+          op: async (worker) => {
+            const res = await post(agent, endpoint, bodies[counter++ % bodies.length]!, headers[worker % headers.length]!);
             if (res.status !== 200 || res.body.includes('"errors"') || !res.body.includes('"userErrors":[]')) {
               throw new Error(`bad response ${res.status}: ${res.body.slice(0, 500)}`);
             }
