@@ -189,8 +189,6 @@ export function canonicalAroundSequence(entry: Omit<HashedEntry, 'sequence'>): {
   return { before: text.slice(0, at), after: text.slice(at + String(SEQUENCE_MARK).length) };
 }
 
-/** The head of a chain that has no entry yet; appending needs it (created once per merchant and mode). */
-export const CREATE_HEAD_SQL = `INSERT INTO "AuditChainHead" ("merchantId", "livemode", "sequence", "hash") VALUES ($1, $2, 0, NULL) ON CONFLICT DO NOTHING`;
 
 // ---------------------------------------------------------------------------------------------
 // Verifying

@@ -1,25 +1,26 @@
-// Appending writes in one statement, batched per audit chain (src/domain/mutation.ts runSingleStatement).
+// Appending writes in one statement, batched (src/domain/mutation.ts runSingleStatement).
 //
-// Every write appends to its merchant's audit chain, and the chain head stays locked until commit,
-// so one merchant's writes commit one after another: each waits for the previous one's commit
-// (its WAL flush). A use case that only inserts new rows (createOrder without coupons) therefore
-// goes through a ChainWriter, one per (pool, merchant, mode, tables):
+// Every write appends to its merchant's audit chain, and a chain's head stays locked until commit, so
+// one merchant's writes commit one after another, each waiting for the previous one's commit (its WAL
+// flush). A use case that only inserts new rows (createOrder without coupons) therefore goes through
+// the ChainWriter of its pool and tables:
 //
 // - the writes are ONE statement (below), which PostgreSQL runs as one transaction: claim the
-//   idempotency keys, lock the chain head, number and hash the entries (sha256 over exactly the text
-//   src/domain/audit.ts entryHash hashes), insert them, move the head, insert the use case's rows.
-//   No round trip to this process happens while the head is locked.
-// - requests that arrive while a statement is running wait for it, then go together in the next
-//   statement (group commit): at low load a request runs alone at once; under load one lock and one
-//   commit serve many requests. A batch is all or nothing; if it fails (a row of one request violates
-//   a constraint, a key is taken meanwhile), each request is run again alone, so one request's failure
-//   never becomes another's.
-// - the text of the statement does not depend on the values or on the batch size (every list is one
-//   JSON parameter), so it is prepared once per connection.
+//   idempotency keys, lock the chain heads (in merchant order, so two statements never deadlock on
+//   them), number and hash the entries of each chain (sha256 over exactly the text src/domain/audit.ts
+//   entryHash hashes), insert them, move the heads, insert the use case's rows. No round trip to this
+//   process happens while a head is locked.
+// - requests that arrive while a statement runs wait for it, then go together in the next statement
+//   (group commit), whichever merchants they belong to: at low load a request runs alone at once;
+//   under load one statement and one commit serve many requests. A batch is all or nothing; if it
+//   fails (a row of one request violates a constraint, a key is taken meanwhile), each request is run
+//   again alone, so one request's failure never becomes another's.
+// - the text of the statement does not depend on the values or on the batch (every list is one JSON
+//   parameter), so it is prepared once per connection.
 import type pg from 'pg';
 import { createHash } from 'node:crypto';
 import type { ActivityRow, UnchainedActivityRow } from './activity.js';
-import { canonicalAroundSequence, CREATE_HEAD_SQL, normalizeDelta } from './audit.js';
+import { canonicalAroundSequence, normalizeDelta } from './audit.js';
 import type { Json } from './json.js';
 import { rowJson } from '../db/sql.js';
 
@@ -65,45 +66,59 @@ const MAX_ROWS = 5000;
 
 function statementText(tables: readonly InsertTable[]): string {
   const inserts = tables.map(
-    (table, i) => `"insert_${i + 1}" AS (INSERT INTO "${table}" SELECT r.* FROM "head", jsonb_populate_recordset(NULL::"${table}", $${6 + i}::jsonb) AS r)`,
+    (table, i) =>
+      `"insert_${i + 1}" AS (INSERT INTO "${table}" SELECT r.* FROM "ready", jsonb_populate_recordset(NULL::"${table}", $${5 + i}::jsonb) AS r WHERE "ready"."ok")`,
   );
+  // $1 chains [{merchantId, livemode}], $2 claims, $3 entries [{merchantId, livemode, n, before, after, row}]
+  // (n numbers a chain's entries 1, 2, ... in request order), $4 pricing versions [{merchantId, version}].
   return `WITH RECURSIVE
+"chains" AS MATERIALIZED (
+  SELECT c."merchantId", c."livemode" FROM jsonb_to_recordset($1::jsonb) AS c("merchantId" text, "livemode" boolean)),
 "fresh" AS MATERIALIZED (
   SELECT NOT EXISTS (
-    SELECT 1 FROM jsonb_array_elements_text($5::jsonb) AS v("version") JOIN "Merchant" AS m ON m."id" = $1
-    WHERE m."pricingVersion" <> v."version"::integer) AS "ok"),
+    SELECT 1 FROM jsonb_to_recordset($4::jsonb) AS v("merchantId" text, "version" integer) JOIN "Merchant" AS m ON m."id" = v."merchantId"
+    WHERE m."pricingVersion" <> v."version") AS "ok"),
+"ready" AS MATERIALIZED (
+  SELECT (SELECT "ok" FROM "fresh")
+    AND (SELECT count(*) FROM "AuditChainHead" AS h JOIN "chains" AS c ON h."merchantId" = c."merchantId" AND h."livemode" = c."livemode") = (SELECT count(*) FROM "chains") AS "ok"),
 "claims" AS (
   INSERT INTO "IdempotencyKey" ("merchantId", "livemode", "key", "operation", "requestHash", "response", "createdAt", "expiresAt")
-  SELECT $1, $2, k."key", k."operation", k."requestHash", COALESCE(k."response", 'null'::jsonb), k."createdAt", k."expiresAt"
-  FROM jsonb_to_recordset($3::jsonb) AS k("key" text, "operation" text, "requestHash" text, "response" jsonb, "createdAt" timestamptz, "expiresAt" timestamptz)
-  WHERE EXISTS (SELECT 1 FROM "AuditChainHead" WHERE "merchantId" = $1 AND "livemode" = $2) AND (SELECT "ok" FROM "fresh")
+  SELECT k."merchantId", k."livemode", k."key", k."operation", k."requestHash", COALESCE(k."response", 'null'::jsonb), k."createdAt", k."expiresAt"
+  FROM jsonb_to_recordset($2::jsonb) AS k("merchantId" text, "livemode" boolean, "key" text, "operation" text, "requestHash" text, "response" jsonb, "createdAt" timestamptz, "expiresAt" timestamptz)
+  WHERE (SELECT "ok" FROM "ready")
   RETURNING 1),
-"head" AS MATERIALIZED (
-  SELECT "sequence", "hash" FROM "AuditChainHead"
-  WHERE "merchantId" = $1 AND "livemode" = $2 AND (SELECT count(*) FROM "claims") >= 0 AND (SELECT "ok" FROM "fresh")
+"heads" AS MATERIALIZED (
+  SELECT h."merchantId", h."livemode", h."sequence", h."hash" FROM "AuditChainHead" AS h
+  WHERE (h."merchantId", h."livemode") IN (SELECT "merchantId", "livemode" FROM "chains")
+    AND (SELECT count(*) FROM "claims") >= 0 AND (SELECT "ok" FROM "ready")
+  ORDER BY h."merchantId", h."livemode"
   FOR UPDATE),
 "entries" AS MATERIALIZED (
-  SELECT x."n", x."value"->>'before' AS "before", x."value"->>'after' AS "after", x."value"->'row' AS "row"
-  FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS x("value", "n")),
+  SELECT x."merchantId", x."livemode", x."n", x."before", x."after", x."row"
+  FROM jsonb_to_recordset($3::jsonb) AS x("merchantId" text, "livemode" boolean, "n" bigint, "before" text, "after" text, "row" jsonb)),
 "chain" AS (
-  SELECT 0::bigint AS "n", "sequence", "hash", NULL::text AS "previousHash" FROM "head"
+  SELECT "merchantId", "livemode", 0::bigint AS "n", "sequence", "hash", NULL::text AS "previousHash" FROM "heads"
   UNION ALL
-  SELECT c."n" + 1, c."sequence" + 1,
+  SELECT c."merchantId", c."livemode", c."n" + 1, c."sequence" + 1,
     encode(sha256(convert_to(COALESCE(c."hash", '') || e."before" || (c."sequence" + 1)::text || e."after", 'UTF8')), 'hex'),
     c."hash"
-  FROM "chain" c JOIN "entries" e ON e."n" = c."n" + 1),
+  FROM "chain" AS c JOIN "entries" AS e ON e."merchantId" = c."merchantId" AND e."livemode" = c."livemode" AND e."n" = c."n" + 1),
 "moved" AS (
   UPDATE "AuditChainHead" AS h SET "sequence" = l."sequence", "hash" = l."hash"
-  FROM (SELECT "sequence", "hash" FROM "chain" ORDER BY "n" DESC LIMIT 1) AS l
-  WHERE h."merchantId" = $1 AND h."livemode" = $2),
+  FROM (SELECT DISTINCT ON ("merchantId", "livemode") "merchantId", "livemode", "sequence", "hash" FROM "chain" WHERE "n" > 0 ORDER BY "merchantId", "livemode", "n" DESC) AS l
+  WHERE h."merchantId" = l."merchantId" AND h."livemode" = l."livemode"),
 "recorded" AS (
   INSERT INTO "Activity"
-  SELECT r.* FROM "chain" c JOIN "entries" e ON e."n" = c."n",
+  SELECT r.* FROM "chain" AS c JOIN "entries" AS e ON e."merchantId" = c."merchantId" AND e."livemode" = c."livemode" AND e."n" = c."n",
     jsonb_populate_record(NULL::"Activity", e."row" || jsonb_build_object('sequence', c."sequence", 'hash', c."hash", 'previousHash', c."previousHash")) AS r)${inserts.map((cte) => `,\n${cte}`).join('')}
-SELECT "n", "sequence"::text AS "sequence", "hash", "previousHash" FROM "chain" WHERE "n" > 0
-UNION ALL SELECT -1, NULL, NULL, NULL FROM "fresh" WHERE NOT "ok"
-ORDER BY "n"`;
+SELECT "merchantId", "livemode", "n", "sequence"::text AS "sequence", "hash", "previousHash" FROM "chain" WHERE "n" > 0
+UNION ALL SELECT NULL, NULL, -1, NULL, NULL, NULL FROM "fresh" WHERE NOT "ok"`;
 }
+
+/** Heads for chains that have no entry yet (created once per merchant and mode, never removed). */
+const CREATE_HEADS_SQL = `INSERT INTO "AuditChainHead" ("merchantId", "livemode", "sequence", "hash")
+  SELECT c."merchantId", c."livemode", 0, NULL FROM jsonb_to_recordset($1::jsonb) AS c("merchantId" text, "livemode" boolean)
+  ON CONFLICT DO NOTHING`;
 
 function isKeyViolation(error: unknown): boolean {
   const e = error as { code?: string; table?: string; constraint?: string } | null;
@@ -118,8 +133,6 @@ export class ChainWriter {
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly merchantId: string,
-    private readonly livemode: boolean,
     private readonly tables: readonly InsertTable[],
   ) {
     this.text = statementText(tables);
@@ -129,14 +142,14 @@ export class ChainWriter {
   /** Writes `write` (in a batch with whatever else is waiting); resolves with its entries once committed. */
   submit(write: ChainWrite, publish: (rows: ActivityRow[]) => Promise<void>): Promise<ActivityRow[]> {
     if (write.activity.length === 0) return Promise.reject(new Error('ChainWriter: a write records at least one entry'));
+    const { merchantId, livemode } = write.activity[0]!;
+    if (write.activity.some((r) => r.merchantId !== merchantId || r.livemode !== livemode)) {
+      return Promise.reject(new Error("ChainWriter: a write's entries belong to one merchant and mode"));
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ write, publish, resolve, reject });
       if (!this.running) void this.drain();
     });
-  }
-
-  get idle(): boolean {
-    return !this.running && this.queue.length === 0;
   }
 
   private async drain(): Promise<void> {
@@ -199,28 +212,40 @@ export class ChainWriter {
     })();
   }
 
-  /** Runs the statement for `writes`; creates the chain head first if the merchant's mode has none yet. */
+  /** Runs the statement for `writes`; creates the chain heads first for chains that have none yet. */
   private async execute(writes: ChainWrite[]): Promise<ActivityRow[][]> {
-    // Each entry as it will be stored (and hashed): its delta as the JSONB column gives it back.
-    const entries = writes.flatMap((w) => w.activity).map((row) => ({ ...row, delta: normalizeDelta(row.delta) }));
+    const chainOf = (r: { merchantId: string; livemode: boolean }) => `${r.merchantId}\u0000${r.livemode}`;
+    const chains = new Map<string, { merchantId: string; livemode: boolean; count: number }>();
+    // Each entry as it will be stored (and hashed), numbered within its chain in request order.
+    const entries = writes.flatMap((w) => w.activity).map((activity) => {
+      const row = { ...activity, delta: normalizeDelta(activity.delta) };
+      const chain = chains.get(chainOf(row)) ?? { merchantId: row.merchantId, livemode: row.livemode, count: 0 };
+      chain.count += 1;
+      chains.set(chainOf(row), chain);
+      return { row, n: chain.count };
+    });
+    const chainList = rowJson([...chains.values()].map(({ merchantId, livemode }) => ({ merchantId, livemode })));
     const values = [
-      this.merchantId,
-      this.livemode,
-      rowJson(writes.flatMap((w) => (w.claim ? [w.claim] : []))),
-      rowJson(entries.map((row) => ({ ...canonicalAroundSequence(row), row }))),
-      JSON.stringify(writes.flatMap((w) => (w.pricingVersion === null ? [] : [w.pricingVersion]))),
+      chainList,
+      rowJson(writes.flatMap((w) => (w.claim ? [{ ...w.claim, merchantId: w.activity[0]!.merchantId, livemode: w.activity[0]!.livemode }] : []))),
+      rowJson(entries.map(({ row, n }) => ({ merchantId: row.merchantId, livemode: row.livemode, n, ...canonicalAroundSequence(row), row }))),
+      JSON.stringify(writes.flatMap((w) => (w.pricingVersion === null ? [] : [{ merchantId: w.activity[0]!.merchantId, version: w.pricingVersion }]))),
       ...this.tables.map((table) => rowJson(writes.flatMap((w) => w.rows[table] ?? []))),
     ];
     for (let attempt = 0; attempt < 2; attempt++) {
-      const { rows } = await this.pool.query<{ n: string; sequence: string; hash: string; previousHash: string | null }>({ name: this.name, text: this.text, values });
-      if (rows[0] && Number(rows[0].n) === -1) throw new StalePricing();
+      const { rows } = await this.pool.query<{ merchantId: string; livemode: boolean; n: string; sequence: string; hash: string; previousHash: string | null }>({
+        name: this.name,
+        text: this.text,
+        values,
+      });
+      if (rows.some((r) => Number(r.n) === -1)) throw new StalePricing();
       if (rows.length === entries.length) {
-        const chained: ActivityRow[] = entries.map((row, i) => ({
-          ...row,
-          sequence: BigInt(rows[i]!.sequence),
-          hash: rows[i]!.hash,
-          previousHash: rows[i]!.previousHash,
-        }));
+        const byPlace = new Map(rows.map((r) => [`${chainOf(r)}\u0000${r.n}`, r]));
+        const chained: ActivityRow[] = entries.map(({ row, n }) => {
+          const r = byPlace.get(`${chainOf(row)}\u0000${n}`);
+          if (!r) throw new Error(`ChainWriter: entry ${row.id} was not recorded`);
+          return { ...row, sequence: BigInt(r.sequence), hash: r.hash, previousHash: r.previousHash };
+        });
         const out: ActivityRow[][] = [];
         let at = 0;
         for (const w of writes) {
@@ -230,30 +255,24 @@ export class ChainWriter {
         return out;
       }
       if (rows.length !== 0) throw new Error(`ChainWriter: the statement recorded ${rows.length} of ${entries.length} entries`);
-      // No chain head yet: nothing was written. Create it and write.
-      await this.pool.query(CREATE_HEAD_SQL, [this.merchantId, this.livemode]);
+      // A chain without a head yet: nothing was written. Create the missing heads and write.
+      await this.pool.query(CREATE_HEADS_SQL, [chainList]);
     }
-    throw new Error(`ChainWriter: the audit chain head of ${this.merchantId} could not be created`);
+    throw new Error('ChainWriter: the audit chain heads could not be created');
   }
 }
 
 const writers = new WeakMap<pg.Pool, Map<string, ChainWriter>>();
 
-/** The writer of one chain and set of tables on `pool`; idle writers are dropped when the map grows. */
-export function chainWriter(
-  pool: pg.Pool,
-  merchantId: string,
-  livemode: boolean,
-  tables: readonly InsertTable[],
-): ChainWriter {
-  let byChain = writers.get(pool);
-  if (!byChain) writers.set(pool, (byChain = new Map()));
-  const id = `${merchantId}\u0000${livemode}\u0000${tables.join(',')}`;
-  let writer = byChain.get(id);
+/** The writer of `pool` for one set of tables (one per process and database, whatever the merchant). */
+export function chainWriter(pool: pg.Pool, tables: readonly InsertTable[]): ChainWriter {
+  let byTables = writers.get(pool);
+  if (!byTables) writers.set(pool, (byTables = new Map()));
+  const id = tables.join(',');
+  let writer = byTables.get(id);
   if (!writer) {
-    if (byChain.size >= 10_000) for (const [k, w] of byChain) if (w.idle) byChain.delete(k);
-    writer = new ChainWriter(pool, merchantId, livemode, tables);
-    byChain.set(id, writer);
+    writer = new ChainWriter(pool, tables);
+    byTables.set(id, writer);
   }
   return writer;
 }

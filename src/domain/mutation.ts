@@ -271,7 +271,7 @@ export async function runSingleStatement<R extends Json>(req: StatementMutationR
         ? null
         : { key, operation, requestHash: hash, response: plan.result, createdAt: at, expiresAt: new Date(at.getTime() + IDEMPOTENCY_TTL_MS) };
     try {
-      const writer = chainWriter(pool, scope.merchantId, scope.livemode, req.tables);
+      const writer = chainWriter(pool, req.tables);
       const activity = await writer.submit({ activity: plan.activity, rows: plan.rows, pricingVersion: plan.pricingVersion, claim }, publish);
       return { outcome: ok(plan.result), replayed: false, activity };
     } catch (error) {

@@ -154,6 +154,28 @@ describe('concurrent createOrders of one merchant', () => {
     expect(verified).toMatchObject({ valid: true, firstBrokenActivityId: null, problem: null });
   });
 
+  it('8 merchants × 8 orders at once: batches mix merchants, yet each chain holds exactly its own orders and verifies', async () => {
+    const merchants = await Promise.all(Array.from({ length: 8 }, (_, i) => taxedMerchant(i % 2 === 0 ? '0.0725' : '0.1')));
+    const results = await Promise.all(
+      Array.from({ length: 64 }, (_, i) => {
+        const m = merchants[i % 8]!;
+        return api.exec(Create, { input: { customerId: `m${i % 8}-${i}`, lineItems: [line(`Item ${i}`, 10000)] } }, m.key).then((r) => ({ m, r }));
+      }),
+    );
+    for (const { m, r } of results) {
+      expect(r.createOrder.userErrors).toEqual([]);
+      expect(Number(r.createOrder.order!.netAmounts.taxMoney.amount)).toBe(merchants.indexOf(m) % 2 === 0 ? 725 : 1000);
+    }
+    for (const m of merchants) {
+      const mine = results.filter((x) => x.m === m).map((x) => x.r.createOrder.order!.id);
+      const stored = await api.db.order.findMany({ where: { merchantId: m.merchantId }, select: { id: true } });
+      expect(stored.map((o) => o.id).sort()).toEqual([...mine].sort());
+      const activity = await api.db.activity.findMany({ where: { merchantId: m.merchantId, type: 'order.created' }, select: { orderId: true } });
+      expect(activity.map((a) => a.orderId).sort()).toEqual([...mine].sort());
+      expect((await api.exec(Verify, {}, m.key)).verifyAuditTrail).toMatchObject({ valid: true, problem: null });
+    }
+  });
+
   it('requests sharing one idempotency key with different inputs: one order, the others IDEMPOTENCY_KEY_REUSED', async () => {
     const { key, merchantId } = await taxedMerchant('0.0725');
     const idempotencyKey = randomUUID();
@@ -218,10 +240,10 @@ describe('API key lookups, batched across concurrent requests', () => {
 });
 
 describe('ChainWriter', () => {
-  const entry = (merchantId: string, orderId: string | null, n: number): UnchainedActivityRow => ({
+  const entry = (merchantId: string, orderId: string | null, n: number, livemode = false): UnchainedActivityRow => ({
     id: newId('Activity'),
     merchantId,
-    livemode: false,
+    livemode,
     orderId,
     type: 'test.entry',
     occurredAt: new Date(),
@@ -235,7 +257,7 @@ describe('ChainWriter', () => {
 
   it('a batch one write of which fails: the others are written, the failing one alone gets the error', async () => {
     const { key, merchantId } = await api.signup();
-    const writer = new ChainWriter(sqlPool(api.db), merchantId, false, []);
+    const writer = new ChainWriter(sqlPool(api.db), []);
     const write = (orderId: string | null, n: number) =>
       writer.submit({ activity: [entry(merchantId, orderId, n), entry(merchantId, orderId, n + 100)], rows: {}, pricingVersion: null, claim: null }, noPublish);
     // The first runs alone at once; the next three wait for it and go together in one statement.
@@ -251,9 +273,34 @@ describe('ChainWriter', () => {
     expect((await api.exec(Verify, {}, key)).verifyAuditTrail.valid).toBe(true);
   });
 
+  it('one batch across merchants and modes: each chain numbered on its own, a missing head created, a bad write alone refused', async () => {
+    const a = await api.signup();
+    const b = await api.signup();
+    const writer = new ChainWriter(sqlPool(api.db), []);
+    const write = (merchantId: string, orderId: string | null, n: number, livemode = false) =>
+      writer.submit({ activity: [entry(merchantId, orderId, n, livemode)], rows: {}, pricingVersion: null, claim: null }, noPublish);
+    const first = write(a.merchantId, null, 0); // runs alone; the rest queue behind it and go together
+    const batch = [
+      write(b.merchantId, null, 1),
+      write(a.merchantId, null, 2),
+      write(a.merchantId, null, 3, true), // a's live chain has no head yet
+      write(b.merchantId, 'ord_does_not_exist', 4),
+      write(b.merchantId, null, 5),
+    ];
+    const settled = await Promise.allSettled([first, ...batch]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const value = (i: number) => (settled[i] as PromiseFulfilledResult<{ sequence: bigint; livemode: boolean }[]>).value[0]!;
+    expect(value(2).sequence).toBe(value(0).sequence + 1n); // a (test): consecutive, whatever b did in between
+    expect(value(5).sequence).toBe(value(1).sequence + 1n); // b: the refused write took no place
+    expect(value(3)).toMatchObject({ livemode: true, sequence: 1n }); // a (live): a new chain
+    for (const key of [a.key, b.key]) expect((await api.exec(Verify, {}, key)).verifyAuditTrail.valid).toBe(true);
+    const live = await api.db.auditChainHead.findUniqueOrThrow({ where: { merchantId_livemode: { merchantId: a.merchantId, livemode: true } } });
+    expect(live.sequence).toBe(1n);
+  });
+
   it('writes nothing and says StalePricing when the pricing version it was given is not current', async () => {
     const { key, merchantId } = await api.signup();
-    const writer = new ChainWriter(sqlPool(api.db), merchantId, false, []);
+    const writer = new ChainWriter(sqlPool(api.db), []);
     const claim = { key: randomUUID(), operation: 'test', requestHash: 'h', response: null, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) };
     await expect(writer.submit({ activity: [entry(merchantId, null, 1)], rows: {}, pricingVersion: 12345, claim }, noPublish)).rejects.toBeInstanceOf(StalePricing);
     expect(await api.db.activity.count({ where: { merchantId, type: 'test.entry' } })).toBe(0);
