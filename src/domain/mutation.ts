@@ -188,8 +188,8 @@ export async function runMutation<R extends Json>(req: MutationRequest<R>): Prom
 // transaction: it reads what it needs first, then writes everything in ONE statement, which
 // PostgreSQL runs as one transaction: claim the idempotency key, lock the audit chain's head,
 // append the entries, insert the rows (src/domain/chain-writer.ts, which also batches concurrent
-// requests of one merchant into one statement). It saves the BEGIN/COMMIT round trips and Prisma's
-// per-query work, and keeps the chain head locked only while PostgreSQL runs and commits.
+// requests into one statement and one commit). It saves the BEGIN/COMMIT round trips and Prisma's
+// per-query work, and keeps the chain heads locked only while PostgreSQL runs and commits.
 // Same contract as runMutation: same key and input → the stored result; other input → REUSED; a
 // concurrent duplicate waits for the first and then replays it.
 
