@@ -1,5 +1,7 @@
-// Order use cases: create, edit while OPEN, cancel. Each runs as one transaction (runMutation):
-// lock the order row, check expectedVersion, re-price through the engine, write, append activity.
+// Order use cases: create, edit while OPEN, cancel. Each runs as one transaction: edits and cancel
+// (runMutation) lock the order row, check expectedVersion, re-price through the engine, write, append
+// activity; createOrder prices first and writes everything in one statement (runSingleStatement), or
+// in runMutation when coupons must be redeemed.
 import type { Scope, Tx } from './context.js';
 import { Activities, activityRows, appendActivity, type ActivityEntry, type ActivityRow } from './activity.js';
 import { type Outcome, type UserError, fail, ok, userError, notFound } from './errors.js';
