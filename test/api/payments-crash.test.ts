@@ -3,17 +3,15 @@
 // before Flint committed the result. After a restart the start-up reconciliation asks the processor
 // about the key: the order ends PAID exactly once and the processor shows exactly one charge.
 // A lost answer inside a running server is recovered by the next payOrder of the order the same way.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
+import { useMainProcesses } from '../support/main-process.js';
 import { testDatabaseUrl } from '../support/db.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
 import type { ChargeRequest, ChargeResult, PaymentProcessor } from '../../src/payments/processor.js';
 import { createPrisma } from '../../src/db/prisma.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A sandbox whose answers can get lost on the way back (the charge happened; we never hear of it). */
 class LossyProcessor implements PaymentProcessor {
@@ -67,44 +65,9 @@ const GetOrder = graphql(`
   }
 `);
 
-interface Child {
-  process: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-});
-
+const startMain = useMainProcesses();
 /** Starts `src/main.ts` on the test database and waits until it listens. */
-async function startChild(env: Record<string, string>): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: testDatabaseUrl(), PORT: '0', NODE_ENV: 'test', SMTP_URL: '', STRIPE_SECRET_KEY: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    const check = () => {
-      const match = /GraphQL API on (http:\/\/localhost:\d+)\/graphql/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!.replace('localhost', '127.0.0.1'));
-      }
-    };
-    child.stdout!.on('data', check);
-    void exited.then(() => reject(new Error(`server exited before listening:\n${output}`)));
-  });
-  return { process: child, url, output: () => output, exited };
-}
+const startChild = (env: Record<string, string>) => startMain(testDatabaseUrl(), env);
 
 async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

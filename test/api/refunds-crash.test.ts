@@ -4,18 +4,16 @@
 // After a restart the start-up reconciliation asks the processor about the key: the refund ends
 // SUCCEEDED once and the processor shows exactly one refund. A refund whose request never reached the
 // processor is sent again under the same key by the next call of the order: one refund, not two.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
+import { useMainProcesses } from '../support/main-process.js';
 import { freshDatabase, testDatabaseUrl } from '../support/db.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
 import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/payments/processor.js';
 import type { Db } from '../../src/domain/context.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A sandbox whose refund requests can be lost before they reach it. */
 class LossyProcessor implements PaymentProcessor {
@@ -65,42 +63,7 @@ const GetOrder = graphql(`
   }
 `);
 
-interface Child {
-  process: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-});
-
-async function startChild(databaseUrl: string, env: Record<string, string>): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', NODE_ENV: 'test', SMTP_URL: '', STRIPE_SECRET_KEY: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    child.stdout!.on('data', () => {
-      const match = /GraphQL API on (http:\/\/localhost:\d+)\/graphql/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!.replace('localhost', '127.0.0.1'));
-      }
-    });
-    void exited.then(() => reject(new Error(`server exited before listening:\n${output}`)));
-  });
-  return { process: child, url, output: () => output, exited };
-}
+const startChild = useMainProcesses();
 
 async function gql<T>(url: string, key: string | null, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const response = await fetch(`${url}/graphql`, {

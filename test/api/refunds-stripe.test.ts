@@ -4,48 +4,16 @@
 // most once, in any order: FAILED is final), Stripe refusing a refund, and a lost answer found again by
 // our metadata instead of refunding twice.
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
-import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
-import { StripeProcessor } from '../../src/payments/stripe.js';
-import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/payments/processor.js';
+import { useFakeStripe } from '../support/fake-stripe.js';
 
 const SECRET = 'whsec_test_flint_refunds';
 
-/** The Stripe processor, pointed at the fake once it listens; it can lose the answer of the next refund. */
-class LateStripe implements PaymentProcessor {
-  readonly name = 'STRIPE' as const;
-  inner: StripeProcessor | null = null;
-  loseNextRefundAnswer = false;
-  private get p(): StripeProcessor {
-    if (!this.inner) throw new Error('fake Stripe not started');
-    return this.inner;
-  }
-  confirmPayment = (...a: Parameters<PaymentProcessor['confirmPayment']>) => this.p.confirmPayment(...a);
-  retrievePayment = (...a: Parameters<PaymentProcessor['retrievePayment']>) => this.p.retrievePayment(...a);
-  cancelPayment = (...a: Parameters<PaymentProcessor['cancelPayment']>) => this.p.cancelPayment(...a);
-  retrieveRefund = (...a: Parameters<PaymentProcessor['retrieveRefund']>) => this.p.retrieveRefund(...a);
-  async createRefund(request: RefundRequest): Promise<RefundResult> {
-    const result = await this.p.createRefund(request);
-    if (this.loseNextRefundAnswer) {
-      this.loseNextRefundAnswer = false;
-      throw new Error('simulated: the answer was lost on the way back');
-    }
-    return result;
-  }
-}
-
-const processor = new LateStripe();
+const stripe = useFakeStripe();
 let now = new Date();
-const api = useTestApi({ clock: { now: () => now }, deps: { paymentProcessor: processor, stripeWebhookSecret: SECRET } });
-let fake: FakeStripe;
-
-beforeAll(async () => {
-  fake = await startFakeStripe();
-  processor.inner = new StripeProcessor({ secretKey: 'sk_test_flint', host: '127.0.0.1', port: fake.port, protocol: 'http', maxNetworkRetries: 0 });
-});
-afterAll(() => fake.close());
+const api = useTestApi({ clock: { now: () => now }, deps: { paymentProcessor: stripe.processor, stripeWebhookSecret: SECRET } });
 
 const CreateOrder = graphql(`
   mutation RefundsStripeCreateOrder($input: CreateOrderInput!) {
@@ -113,7 +81,7 @@ describe('refunds through Stripe', () => {
     expect(r.userErrors).toEqual([]);
     expect(r.refund).toMatchObject({ status: 'SUCCEEDED', amountMoney: { amount: 1500 }, processorReference: expect.stringMatching(/^re_fake/) });
     expect(r.order).toMatchObject({ status: 'PARTIALLY_REFUNDED', netAmounts: { refundedMoney: { amount: 1500 } }, refundable: { amountMoney: { amount: 1500 } } });
-    const sent = fake.requests.filter((x) => x.method === 'POST' && x.path === '/v1/refunds').at(-1)!;
+    const sent = stripe.fake.requests.filter((x) => x.method === 'POST' && x.path === '/v1/refunds').at(-1)!;
     expect(sent.headers['idempotency-key']).toBe(`flint_re_${r.refund!.id}`);
     expect(sent.form).toMatchObject({
       payment_intent: stripeIntent,
@@ -130,7 +98,7 @@ describe('refunds through Stripe', () => {
     const r = await refund(key, { paymentIntentId: intentId, lineItems: [{ lineItemId: lineId, quantity: 2 }] });
     expect(r.refund).toMatchObject({ status: 'PENDING', amountMoney: { amount: 3000 } });
     expect(r.order).toMatchObject({ status: 'PAID', refundable: { amountMoney: { amount: 0 } } });
-    const stripeRefund = fake.refunds.get(r.refund!.processorReference!)!;
+    const stripeRefund = stripe.fake.refunds.get(r.refund!.processorReference!)!;
 
     const failed = event('refund.updated', { ...stripeRefund, status: 'failed', failure_reason: 'expired_or_canceled_card' });
     expect(await deliver(failed)).toMatchObject({ outcome: 'applied', paymentIntentId: intentId });
@@ -152,7 +120,7 @@ describe('refunds through Stripe', () => {
     const { key, orderId, intentId, stripeIntent } = await paidWith('tok_refundFail');
     const r = await refund(key, { paymentIntentId: intentId, amountMoney: { amount: 3000, currency: 'USD' } });
     expect(r.refund!.status).toBe('PENDING');
-    fake.refunds.get(r.refund!.processorReference!)!.status = 'succeeded';
+    stripe.fake.refunds.get(r.refund!.processorReference!)!.status = 'succeeded';
     const charge = { id: 'ch_fake_refunded', object: 'charge', amount: 3000, amount_refunded: 3000, refunded: true, payment_intent: stripeIntent };
     const delivered = event('charge.refunded', charge);
     expect(await deliver(delivered)).toMatchObject({ outcome: 'recorded', paymentIntentId: intentId });
@@ -162,13 +130,13 @@ describe('refunds through Stripe', () => {
     expect(order.refunds.map((x) => x.status)).toEqual(['SUCCEEDED']);
     expect(order.activity.filter((a) => a.type === 'refund.succeeded')).toEqual([{ type: 'refund.succeeded', actor: { type: 'WEBHOOK', id: delivered.id } }]);
     // The same news again, now carrying the refund itself: nothing more happens.
-    expect(await deliver(event('refund.updated', fake.refunds.get(r.refund!.processorReference!)!))).toMatchObject({ outcome: 'unchanged' });
+    expect(await deliver(event('refund.updated', stripe.fake.refunds.get(r.refund!.processorReference!)!))).toMatchObject({ outcome: 'unchanged' });
   });
 
   it('Stripe refusing a refund at once: FAILED with PAYMENT_FAILED, and the amount is refundable again', async () => {
     const { key, intentId, stripeIntent } = await paidWith('tok_visa');
     // Someone refunded part of the payment in Stripe's dashboard, behind Flint's back.
-    fake.refunds.set('re_dashboard', { id: 're_dashboard', object: 'refund', amount: 2000, payment_intent: stripeIntent, status: 'succeeded', metadata: {} });
+    stripe.fake.refunds.set('re_dashboard', { id: 're_dashboard', object: 'refund', amount: 2000, payment_intent: stripeIntent, status: 'succeeded', metadata: {} });
     const r = await refund(key, { paymentIntentId: intentId, amountMoney: { amount: 1500, currency: 'USD' } });
     expect(r.refund).toMatchObject({ status: 'FAILED', failureReason: 'amount_too_large', processorReference: null });
     expect(r.userErrors.map((e) => e.code)).toEqual(['PAYMENT_FAILED']);
@@ -178,11 +146,11 @@ describe('refunds through Stripe', () => {
 
   it('an answer lost after Stripe refunded is found again by our metadata on the next call, not refunded twice', async () => {
     const { key, orderId, lineId, intentId, stripeIntent } = await paidWith('tok_visa');
-    processor.loseNextRefundAnswer = true;
+    stripe.processor.loseNextRefundAnswer = true;
     const lost = await refund(key, { paymentIntentId: intentId, lineItems: [{ lineItemId: lineId, quantity: 1 }] });
     expect(lost.userErrors).toEqual([]);
     expect(lost.refund).toMatchObject({ status: 'PENDING', processorReference: null });
-    const atStripe = () => [...fake.refunds.values()].filter((x) => x.payment_intent === stripeIntent);
+    const atStripe = () => [...stripe.fake.refunds.values()].filter((x) => x.payment_intent === stripeIntent);
     expect(atStripe()).toHaveLength(1);
 
     // A minute later (the lost call is not in flight any more), the next refund of the order settles it first.
@@ -200,6 +168,6 @@ describe('refunds through Stripe', () => {
       ['SUCCEEDED', atStripe()[1]!.id],
     ]);
     expect(atStripe()).toHaveLength(2);
-    expect(fake.requests.filter((x) => x.method === 'GET' && x.path === '/v1/refunds').at(-1)!.query.get('payment_intent')).toBe(stripeIntent);
+    expect(stripe.fake.requests.filter((x) => x.method === 'GET' && x.path === '/v1/refunds').at(-1)!.query.get('payment_intent')).toBe(stripeIntent);
   });
 });

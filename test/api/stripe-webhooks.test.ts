@@ -2,40 +2,16 @@
 // POST /webhooks/stripe: signature accepted / rejected, events deduplicated, applied at most once in any
 // order, refund events recorded and acknowledged.
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
-import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
-import { StripeProcessor } from '../../src/payments/stripe.js';
-import type { ChargeRequest, ChargeResult, PaymentProcessor, PaymentRef } from '../../src/payments/processor.js';
+import { useFakeStripe } from '../support/fake-stripe.js';
 
 const SECRET = 'whsec_test_flint_secret';
 
-/** The Stripe processor, pointed at the fake once it listens. */
-class LateStripe implements PaymentProcessor {
-  readonly name = 'STRIPE' as const;
-  inner: StripeProcessor | null = null;
-  private get p(): StripeProcessor {
-    if (!this.inner) throw new Error('fake Stripe not started');
-    return this.inner;
-  }
-  confirmPayment = (r: ChargeRequest): Promise<ChargeResult> => this.p.confirmPayment(r);
-  retrievePayment = (r: PaymentRef) => this.p.retrievePayment(r);
-  cancelPayment = (r: PaymentRef) => this.p.cancelPayment(r);
-  createRefund = (...a: Parameters<PaymentProcessor['createRefund']>) => this.p.createRefund(...a);
-  retrieveRefund = (...a: Parameters<PaymentProcessor['retrieveRefund']>) => this.p.retrieveRefund(...a);
-}
-
-const processor = new LateStripe();
+const stripe = useFakeStripe();
 let now = new Date();
-const api = useTestApi({ clock: { now: () => now }, deps: { paymentProcessor: processor, stripeWebhookSecret: SECRET } });
-let fake: FakeStripe;
-
-beforeAll(async () => {
-  fake = await startFakeStripe();
-  processor.inner = new StripeProcessor({ secretKey: 'sk_test_flint', host: '127.0.0.1', port: fake.port, protocol: 'http', maxNetworkRetries: 0 });
-});
-afterAll(() => fake.close());
+const api = useTestApi({ clock: { now: () => now }, deps: { paymentProcessor: stripe.processor, stripeWebhookSecret: SECRET } });
 
 const CreateOrder = graphql(`
   mutation StripeCreateOrder($input: CreateOrderInput!) {
@@ -91,7 +67,7 @@ describe('payOrder with the Stripe processor', () => {
     expect(result.userErrors).toEqual([]);
     expect(result.order!.status).toBe('PAID');
     expect(result.paymentIntent).toMatchObject({ status: 'SUCCEEDED', processor: 'STRIPE', processorReference: expect.stringMatching(/^pi_fake/) });
-    const sent = fake.requests.filter((r) => r.path === '/v1/payment_intents').at(-1)!;
+    const sent = stripe.fake.requests.filter((r) => r.path === '/v1/payment_intents').at(-1)!;
     expect(sent.form['metadata[flint_order_id]']).toBe(orderId);
     expect(sent.form.amount).toBe('1500');
     expect(sent.headers['idempotency-key']).toBe(`flint_pi_${result.paymentIntent!.id}_attempt`);
@@ -116,7 +92,7 @@ describe('POST /webhooks/stripe', () => {
     expect(result.paymentIntent!.status).toBe('PROCESSING');
     expect(result.userErrors[0]!.code).toBe('PAYMENT_FAILED');
     expect(result.order!.status).toBe('OPEN');
-    const stripeIntent = { ...fake.intents.get(result.paymentIntent!.processorReference!)!, status: 'succeeded' };
+    const stripeIntent = { ...stripe.fake.intents.get(result.paymentIntent!.processorReference!)!, status: 'succeeded' };
     const evt = event('payment_intent.succeeded', stripeIntent);
     const first = await deliver(evt);
     expect(first).toEqual({ status: 200, body: expect.objectContaining({ outcome: 'applied', paymentIntentId: result.paymentIntent!.id }) });
@@ -135,7 +111,7 @@ describe('POST /webhooks/stripe', () => {
 
   it('ten concurrent deliveries of one event apply it once', async () => {
     const { key, orderId, result } = await paidWith('tok_async');
-    const evt = event('payment_intent.succeeded', { ...fake.intents.get(result.paymentIntent!.processorReference!)!, status: 'succeeded' });
+    const evt = event('payment_intent.succeeded', { ...stripe.fake.intents.get(result.paymentIntent!.processorReference!)!, status: 'succeeded' });
     const responses = await Promise.all(Array.from({ length: 10 }, () => deliver(evt)));
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(responses.filter((r) => r.body.outcome === 'applied')).toHaveLength(1);
@@ -147,7 +123,7 @@ describe('POST /webhooks/stripe', () => {
 
   it('events out of order: failed or requires_action after succeeded change nothing; succeeded after requires_action pays', async () => {
     const { key, orderId, result } = await paidWith('tok_threeDSecure2Required');
-    const base = fake.intents.get(result.paymentIntent!.processorReference!)!;
+    const base = stripe.fake.intents.get(result.paymentIntent!.processorReference!)!;
     expect((await deliver(event('payment_intent.succeeded', { ...base, status: 'succeeded', next_action: null }))).body.outcome).toBe('applied');
     expect((await deliver(event('payment_intent.requires_action', base))).body.outcome).toBe('unchanged');
     const failed = { ...base, status: 'requires_payment_method', last_payment_error: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' } };
@@ -159,7 +135,7 @@ describe('POST /webhooks/stripe', () => {
 
   it('payment_intent.payment_failed fails a PROCESSING payment; the order stays OPEN', async () => {
     const { key, orderId, result } = await paidWith('tok_async');
-    const base = fake.intents.get(result.paymentIntent!.processorReference!)!;
+    const base = stripe.fake.intents.get(result.paymentIntent!.processorReference!)!;
     const failed = { ...base, status: 'requires_payment_method', last_payment_error: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' } };
     expect((await deliver(event('payment_intent.payment_failed', failed))).body.outcome).toBe('applied');
     const order = (await api.exec(GetOrder, { id: orderId }, key)).order!;
@@ -169,7 +145,7 @@ describe('POST /webhooks/stripe', () => {
 
   it('rejects a bad signature, a wrong secret and a stale timestamp with 400, and applies nothing', async () => {
     const { key, orderId, result } = await paidWith('tok_async');
-    const evt = event('payment_intent.succeeded', { ...fake.intents.get(result.paymentIntent!.processorReference!)!, status: 'succeeded' });
+    const evt = event('payment_intent.succeeded', { ...stripe.fake.intents.get(result.paymentIntent!.processorReference!)!, status: 'succeeded' });
     expect((await deliver(evt, { signature: 't=1,v1=deadbeef' })).status).toBe(400);
     expect((await deliver(evt, { secret: 'whsec_someone_else' })).status).toBe(400);
     expect((await deliver(evt, { timestamp: Math.floor(now.getTime() / 1000) - 301 })).status).toBe(400);

@@ -9,6 +9,9 @@
 // lists a payment's refunds.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { afterAll, beforeAll } from 'vitest';
+import { StripeProcessor } from '../../src/payments/stripe.js';
+import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/payments/processor.js';
 
 export interface RecordedRequest {
   method: string;
@@ -190,5 +193,50 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * The Stripe processor (src/payments/stripe.ts) pointed at a fake Stripe started for the current test
+ * file. The processor exists before the fake listens, so it can go into the server's deps; it can also
+ * lose the answer of the next refund, as a network failure after Stripe acted would.
+ */
+export class StripeOnFake implements PaymentProcessor {
+  readonly name = 'STRIPE' as const;
+  inner: StripeProcessor | null = null;
+  loseNextRefundAnswer = false;
+  private get p(): StripeProcessor {
+    if (!this.inner) throw new Error('fake Stripe not started');
+    return this.inner;
+  }
+  confirmPayment = (...a: Parameters<PaymentProcessor['confirmPayment']>) => this.p.confirmPayment(...a);
+  retrievePayment = (...a: Parameters<PaymentProcessor['retrievePayment']>) => this.p.retrievePayment(...a);
+  cancelPayment = (...a: Parameters<PaymentProcessor['cancelPayment']>) => this.p.cancelPayment(...a);
+  retrieveRefund = (...a: Parameters<PaymentProcessor['retrieveRefund']>) => this.p.retrieveRefund(...a);
+  async createRefund(request: RefundRequest): Promise<RefundResult> {
+    const result = await this.p.createRefund(request);
+    if (this.loseNextRefundAnswer) {
+      this.loseNextRefundAnswer = false;
+      throw new Error('simulated: the answer was lost on the way back');
+    }
+    return result;
+  }
+}
+
+/** Starts a fake Stripe for the current test file (beforeAll/afterAll) with a StripeOnFake pointed at it. */
+export function useFakeStripe(): { processor: StripeOnFake; readonly fake: FakeStripe } {
+  const processor = new StripeOnFake();
+  let fake: FakeStripe | null = null;
+  beforeAll(async () => {
+    fake = await startFakeStripe();
+    processor.inner = new StripeProcessor({ secretKey: 'sk_test_flint', host: '127.0.0.1', port: fake.port, protocol: 'http', maxNetworkRetries: 0 });
+  });
+  afterAll(() => fake?.close());
+  return {
+    processor,
+    get fake() {
+      if (!fake) throw new Error('fake Stripe not started (use it inside tests)');
+      return fake;
+    },
   };
 }
