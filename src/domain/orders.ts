@@ -134,15 +134,30 @@ interface PricingContext {
   coupons: CouponRow[];
 }
 
-/** A constant number of queries: tax settings, origin, and (for an existing order) its attached coupons. */
+/**
+ * The merchant's pricing settings in one statement: its pricingVersion, origin address, tax
+ * registrations and tax rates (ordered by id, so the engine sees them in the same order every time).
+ */
+const PRICING_SETTINGS_SQL = `SELECT m."pricingVersion" AS "version", m."originAddress" AS "origin",
+    COALESCE((SELECT json_agg(json_build_object('jurisdiction', r."jurisdiction") ORDER BY r."id") FROM "TaxRegistration" r WHERE r."merchantId" = m."id" AND r."livemode" = $2), '[]') AS "registrations",
+    COALESCE((SELECT json_agg(json_build_object('jurisdiction', t."jurisdiction", 'name', t."name", 'rate', t."rate", 'taxCategory', t."taxCategory", 'inclusive', t."inclusive") ORDER BY t."id")
+              FROM "TaxRate" t WHERE t."merchantId" = m."id" AND t."livemode" = $2), '[]') AS "rates"
+  FROM "Merchant" m WHERE m."id" = $1`;
+
+type PricingSettingsRow = { version: number; origin: unknown; registrations: { jurisdiction: string }[]; rates: RateRow[] };
+
+function versionedContext(scope: Scope, row: PricingSettingsRow | undefined, coupons: CouponRow[]): VersionedContext {
+  if (!row) throw new Error(`merchant ${scope.merchantId} not found`);
+  return { version: Number(row.version), context: pricingContext(row.registrations, row.rates, row.origin, coupons) };
+}
+
+/** Inside a transaction: the pricing settings and (for an existing order) its attached coupons, in two statements. */
 async function loadPricingContext(tx: Tx, scope: Scope, orderId: string | null): Promise<PricingContext> {
-  const [registrations, rates, merchant, attached] = await Promise.all([
-    tx.taxRegistration.findMany({ where: { merchantId: scope.merchantId, livemode: scope.livemode }, select: { jurisdiction: true }, orderBy: { id: 'asc' } }),
-    tx.taxRate.findMany({ where: { merchantId: scope.merchantId, livemode: scope.livemode }, orderBy: { id: 'asc' } }),
-    tx.merchant.findUnique({ where: { id: scope.merchantId }, select: { originAddress: true } }),
+  const [settings, attached] = await Promise.all([
+    tx.$queryRawUnsafe<PricingSettingsRow[]>(PRICING_SETTINGS_SQL, scope.merchantId, scope.livemode),
     orderId === null ? Promise.resolve([]) : tx.orderCoupon.findMany({ where: { orderId }, include: { coupon: true }, orderBy: { position: 'asc' } }),
   ]);
-  return pricingContext(registrations, rates, merchant?.originAddress ?? null, attached.map((a) => a.coupon));
+  return versionedContext(scope, settings[0], attached.map((a) => a.coupon)).context;
 }
 
 type RateRow = { jurisdiction: string; name: string; rate: string; taxCategory: string; inclusive: boolean };
@@ -178,23 +193,17 @@ function pricingCacheOf(scope: Scope): { map: Map<string, VersionedContext>; key
   return { map, key: `${scope.merchantId}\u0000${scope.livemode}` };
 }
 
-/** The tax settings and origin outside a transaction, in one statement (a new order has no coupons). */
+/** createOrder's pricing settings: the process's copy, else read (one statement; a new order has no coupons). */
 async function currentPricingContext(scope: Scope): Promise<VersionedContext> {
   const { map, key } = pricingCacheOf(scope);
   const cached = map.get(key);
   if (cached) return cached;
-  const { rows } = await sqlPool(scope.deps.db).query<{ version: number; origin: unknown; registrations: { jurisdiction: string }[]; rates: RateRow[] }>({
-    name: 'flint_pricing_context',
-    text: `SELECT m."pricingVersion" AS "version", m."originAddress" AS "origin",
-        COALESCE((SELECT json_agg(json_build_object('jurisdiction', r."jurisdiction") ORDER BY r."id") FROM "TaxRegistration" r WHERE r."merchantId" = m."id" AND r."livemode" = $2), '[]') AS "registrations",
-        COALESCE((SELECT json_agg(json_build_object('jurisdiction', t."jurisdiction", 'name', t."name", 'rate', t."rate", 'taxCategory', t."taxCategory", 'inclusive', t."inclusive") ORDER BY t."id")
-                  FROM "TaxRate" t WHERE t."merchantId" = m."id" AND t."livemode" = $2), '[]') AS "rates"
-      FROM "Merchant" m WHERE m."id" = $1`,
+  const { rows } = await sqlPool(scope.deps.db).query<PricingSettingsRow>({
+    name: 'flint_pricing_settings',
+    text: PRICING_SETTINGS_SQL,
     values: [scope.merchantId, scope.livemode],
   });
-  const row = rows[0];
-  if (!row) throw new Error(`merchant ${scope.merchantId} not found`);
-  const loaded = { version: row.version, context: pricingContext(row.registrations, row.rates, row.origin, []) };
+  const loaded = versionedContext(scope, rows[0], []);
   if (map.size >= PRICING_CACHE_MAX) map.clear();
   map.set(key, loaded);
   return loaded;

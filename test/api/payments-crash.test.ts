@@ -8,6 +8,7 @@ import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
 import { useMainProcesses } from '../support/main-process.js';
 import { testDatabaseUrl } from '../support/db.js';
+import { until } from '../support/until.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
 import type { ChargeRequest, ChargeResult, PaymentProcessor } from '../../src/payments/processor.js';
 import { createPrisma } from '../../src/db/prisma.js';
@@ -69,15 +70,6 @@ const startMain = useMainProcesses();
 /** Starts `src/main.ts` on the test database and waits until it listens. */
 const startChild = (env: Record<string, string>) => startMain(testDatabaseUrl(), env);
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function chargesOf(orderId: string) {
   const rows = await api.db.sandboxCharge.findMany();

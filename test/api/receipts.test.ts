@@ -9,6 +9,7 @@ import { useTestApi } from '../support/api.js';
 import { smtpMailer, deliverOutbox } from '../../src/domain/receipts.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { testDatabaseUrl } from '../support/db.js';
+import { until } from '../support/until.js';
 import { systemClock, type Deps } from '../../src/domain/context.js';
 import type { Mailer } from '../../src/domain/receipts.js';
 
@@ -103,15 +104,6 @@ function decodeQuotedPrintable(text: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function paidOrder(email: string, options: { coupon?: boolean } = {}) {
   const { key } = await api.signup({ name: 'Bean There', originAddress: { country: 'US', region: 'CA' } });

@@ -9,6 +9,7 @@ import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
 import { useMainProcesses } from '../support/main-process.js';
 import { freshDatabase, testDatabaseUrl } from '../support/db.js';
+import { until } from '../support/until.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
 import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/payments/processor.js';
@@ -76,15 +77,6 @@ async function gql<T>(url: string, key: string | null, query: string, variables:
   return body.data!;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const REFUND = 'mutation($input: CreateRefundInput!) { createRefund(input: $input) { refund { id status processorReference } order { status } userErrors { code } } }';
 

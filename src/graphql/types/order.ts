@@ -8,7 +8,18 @@ import { Address, AddressInput, asAddress } from './address.js';
 import { UserError, IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
 import { requireScope, type GraphQLContext } from '../context.js';
 import { ACTIONS, ORDER_STATUSES, type NetAmounts as NetAmountsShape, type OrderActionType, type OrderStatus } from '../../pricing/index.js';
-import { couponShortfallNotes, lineRefundable, orderActions, orderNetAmounts, orderRefundableAmount, orderSummary, type LineRow, type OrderRow } from '../../domain/order-model.js';
+import {
+  couponShortfallNotes,
+  lineRefundable,
+  orderActions,
+  orderNetAmounts,
+  orderRefundableAmount,
+  orderSummary,
+  storedTaxLines,
+  type LineRow,
+  type OrderRow,
+  type StoredTaxLine,
+} from '../../domain/order-model.js';
 import {
   addLineItems,
   cancelOrder,
@@ -51,15 +62,7 @@ export const OrderActionTypeEnum = builder.enumType('OrderActionType', {
 
 // --- Small value types ----------------------------------------------------------------------------
 
-interface TaxLineShape {
-  name: string;
-  jurisdiction: string;
-  rate: string;
-  inclusive: boolean;
-  taxable: number;
-  tax: number;
-  currency: string;
-}
+type TaxLineShape = StoredTaxLine & { currency: string };
 
 const TaxLine = builder.objectRef<TaxLineShape>('TaxLine').implement({
   description: 'Tax of one jurisdiction and rate, on a line item or on the whole order.',
@@ -74,7 +77,7 @@ const TaxLine = builder.objectRef<TaxLineShape>('TaxLine').implement({
 });
 
 function taxLines(json: Prisma.JsonValue, currency: string): TaxLineShape[] {
-  return ((json as Omit<TaxLineShape, 'currency'>[] | null) ?? []).map((x) => ({ ...x, currency }));
+  return storedTaxLines(json).map((x) => ({ ...x, currency }));
 }
 
 interface DiscountJson {
