@@ -66,6 +66,15 @@ function validateKey(key: unknown): UserError | null {
 
 type Claim = { kind: 'claimed' } | { kind: 'replay'; response: Json } | { kind: 'reused'; operation: string };
 
+type StoredKey = { operation: string; requestHash: string; response: Json; expiresAt: Date };
+
+/** What a key already stored means for a request: expired (delete it and claim again), replay, or reused. */
+function judgeStoredKey(existing: StoredKey, operation: string, hash: string, at: Date): Exclude<Claim, { kind: 'claimed' }> | { kind: 'expired' } {
+  if (existing.expiresAt.getTime() <= at.getTime()) return { kind: 'expired' };
+  if (existing.operation !== operation || existing.requestHash !== hash) return { kind: 'reused', operation: existing.operation };
+  return { kind: 'replay', response: existing.response };
+}
+
 async function claimKey(tx: Tx, scope: Scope, key: string, operation: string, hash: string, at: Date): Promise<Claim> {
   const expiresAt = new Date(at.getTime() + IDEMPOTENCY_TTL_MS);
   await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${KEY_WAIT}'`);
@@ -84,17 +93,15 @@ async function claimKey(tx: Tx, scope: Scope, key: string, operation: string, ha
       where: { merchantId_livemode_key: { merchantId: scope.merchantId, livemode: scope.livemode, key } },
     });
     if (!existing) continue; // deleted meanwhile: try again
-    if (existing.expiresAt.getTime() <= at.getTime()) {
+    const judged = judgeStoredKey(existing as StoredKey, operation, hash, at);
+    if (judged.kind === 'expired') {
       await tx.idempotencyKey.delete({
         where: { merchantId_livemode_key: { merchantId: scope.merchantId, livemode: scope.livemode, key } },
       });
       continue;
     }
     await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = 0`);
-    if (existing.operation !== operation || existing.requestHash !== hash) {
-      return { kind: 'reused', operation: existing.operation };
-    }
-    return { kind: 'replay', response: existing.response as Json };
+    return judged;
   }
 }
 
@@ -221,8 +228,6 @@ export interface StatementMutationResult<R> extends MutationResult<R> {
   activity: ActivityRow[] | null;
 }
 
-type StoredKey = { operation: string; requestHash: string; response: Json; expiresAt: Date };
-
 async function storedKey(pool: pg.Pool, scope: Scope, key: string): Promise<StoredKey | null> {
   const { rows } = await pool.query<StoredKey>({
     name: 'flint_idempotency_key',
@@ -250,7 +255,8 @@ export async function runSingleStatement<R extends Json>(req: StatementMutationR
       // A key seen before answers without planning (and without reading the current state).
       const known = await storedKey(pool, scope, key);
       if (known) {
-        if (known.expiresAt.getTime() <= at.getTime()) {
+        const judged = judgeStoredKey(known, operation, hash, at);
+        if (judged.kind === 'expired') {
           await pool.query('DELETE FROM "IdempotencyKey" WHERE "merchantId" = $1 AND "livemode" = $2 AND "key" = $3 AND "expiresAt" <= $4', [
             scope.merchantId,
             scope.livemode,
@@ -259,8 +265,8 @@ export async function runSingleStatement<R extends Json>(req: StatementMutationR
           ]);
           continue;
         }
-        if (known.operation !== operation || known.requestHash !== hash) return { outcome: fail(keyReused(known.operation, operation)), replayed: false, activity: null };
-        return { outcome: ok(known.response as R), replayed: true, activity: null };
+        if (judged.kind === 'reused') return { outcome: fail(keyReused(judged.operation, operation)), replayed: false, activity: null };
+        return { outcome: ok(judged.response as R), replayed: true, activity: null };
       }
     }
     const planned = await req.plan(at, key);
