@@ -32,7 +32,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createPrisma, poolSize } from '../src/db/prisma.js';
-import { createOrder, type CreateOrderInput } from '../src/domain/orders.js';
+import { createOrder, type CreateOrderInput } from '../src/orders/create.js';
 import { scopeOf, systemClock, type Scope } from '../src/domain/context.js';
 import { newId } from '../src/ids.js';
 import {

@@ -33,9 +33,12 @@
 import type { Scope, Tx } from './context.js';
 import { Activities, appendActivity } from './activity.js';
 import { type Outcome, type UserError, fail, notFound, ok, userError } from './errors.js';
-import { runMutation } from './mutation.js';
+import { runWrite } from '../kernel/write-path.js';
 import { checkCurrency, LIMITS, type Path } from './validation.js';
-import { amountsSnapshot, editOrder, type WrittenOrder } from './orders.js';
+import { amountsSnapshot, type WrittenOrder } from '../orders/order-state.js';
+import { editOrder } from '../orders/edit.js';
+import { readRows } from '../kernel/rows.js';
+import { sqlPool } from '../db/prisma.js';
 import type { LineRow, OrderRow } from './order-model.js';
 import { newId } from '../ids.js';
 import { formatMoney, isValidPercent, type AppliedDiscountResult, type PricedOrder, type PricingCouponInput } from '../pricing/index.js';
@@ -110,11 +113,6 @@ export function grossSubtotal(lines: readonly Pick<LineRow, 'quantity' | 'unitPr
   return lines.reduce((sum, l) => sum + BigInt(l.quantity) * l.unitPriceAmount, 0n);
 }
 
-export async function attachedCoupons(tx: Tx, orderId: string): Promise<CouponRow[]> {
-  const rows = await tx.orderCoupon.findMany({ where: { orderId }, include: { coupon: true }, orderBy: { position: 'asc' } });
-  return rows.map((r) => r.coupon);
-}
-
 function listCodes(coupons: readonly CouponRow[]): string {
   return coupons.map((c) => `"${c.code}"`).join(', ');
 }
@@ -156,13 +154,16 @@ async function customerUses(tx: Tx, couponIds: string[], customerKey: string | n
   return new Map(groups.map((g) => [g.couponId, g._count._all]));
 }
 
+const COUPONS_BY_CODE_SQL = 'SELECT * FROM "Coupon" WHERE "merchantId" = $1 AND "livemode" = $2 AND "normalizedCode" = ANY($3::text[])';
+const CUSTOMER_USES_SQL =
+  'SELECT "couponId", count(*)::integer AS "uses" FROM "CouponRedemption" WHERE "couponId" = ANY($1::text[]) AND "customerKey" = $2 GROUP BY "couponId"';
+
 /**
  * Finds the coupons named by `codes` and checks each may be applied to the order described by `ctx`
  * (next to the coupons already attached and to the earlier codes of the list). One userError per
  * refused code, at field(i); the coupons in input order otherwise.
  */
 export async function resolveCoupons(
-  tx: Tx,
   scope: Scope,
   codes: readonly string[],
   ctx: CouponOrderContext,
@@ -170,15 +171,14 @@ export async function resolveCoupons(
 ): Promise<Outcome<CouponRow[]>> {
   const normalized = codes.map((c) => (typeof c === 'string' ? normalizeCode(c) : ''));
   const wanted = [...new Set(normalized.filter((c) => COUPON_CODE_PATTERN.test(c)))];
-  const found =
-    wanted.length === 0
-      ? []
-      : await tx.coupon.findMany({ where: { merchantId: scope.merchantId, livemode: scope.livemode, normalizedCode: { in: wanted } } });
+  const pool = sqlPool(scope.deps.db);
+  const found = wanted.length === 0 ? [] : await readRows<CouponRow>(pool, 'flint_coupons_by_code', COUPONS_BY_CODE_SQL, [scope.merchantId, scope.livemode, wanted]);
   const byCode = new Map(found.map((c) => [c.normalizedCode, c]));
-  const uses = await customerUses(
-    tx,
-    found.filter((c) => c.maxRedemptionsPerCustomer !== null).map((c) => c.id),
-    ctx.customerKey,
+  const limited = found.filter((c) => c.maxRedemptionsPerCustomer !== null).map((c) => c.id);
+  const uses = new Map(
+    ctx.customerKey === null || limited.length === 0
+      ? []
+      : (await readRows<{ couponId: string; uses: number }>(pool, 'flint_coupon_customer_uses', CUSTOMER_USES_SQL, [limited, ctx.customerKey])).map((u) => [u.couponId, u.uses]),
   );
 
   const errors: UserError[] = [];
@@ -472,29 +472,26 @@ async function finishCoupon(scope: Scope, outcome: Outcome<CouponRef>, written: 
   return ok(row);
 }
 
+const COUPON_BY_CODE_SQL = 'SELECT * FROM "Coupon" WHERE "merchantId" = $1 AND "livemode" = $2 AND "normalizedCode" = $3';
+
+async function couponByCode(scope: Scope, normalizedCode: string): Promise<CouponRow | null> {
+  const rows = await readRows<CouponRow>(sqlPool(scope.deps.db), 'flint_coupon_by_code', COUPON_BY_CODE_SQL, [scope.merchantId, scope.livemode, normalizedCode]);
+  return rows[0] ?? null;
+}
+
 export async function createCoupon(scope: Scope, input: CreateCouponInput): Promise<Outcome<CouponRow>> {
   const valid = validateCoupon(input, scope.deps.clock.now());
   if (!valid.ok) return valid;
   const v = valid.value;
   let written: CouponRow | null = null;
-  const { outcome } = await runMutation<CouponRef>({
+  const { outcome, replayed } = await runWrite<CouponRef>({
     scope,
     operation: 'createCoupon',
     input: input as unknown as Record<string, unknown>,
-    run: async ({ tx, at, idempotencyKey }) => {
-      const row: CouponRow = {
-        id: newId('Coupon'),
-        merchantId: scope.merchantId,
-        livemode: scope.livemode,
-        ...v,
-        timesRedeemed: 0,
-        active: true,
-        createdAt: at,
-      };
-      // ON CONFLICT DO NOTHING on (merchantId, livemode, normalizedCode): two concurrent creations of
-      // one code cannot both succeed, and the loser gets a userError instead of a unique violation.
-      const { count } = await tx.coupon.createMany({ data: [row], skipDuplicates: true });
-      if (count === 0) {
+    plan: async (at) => {
+      // Codes are unique per merchant and mode (deactivated ones included): of two concurrent creations
+      // of one code the unique index refuses the second write, whose plan then finds the first.
+      if (await couponByCode(scope, v.normalizedCode)) {
         return fail(
           userError('INVALID_INPUT', `A coupon with code "${v.code}" already exists (codes are case-insensitive, deactivated ones included). Choose another code.`, [
             'input',
@@ -502,41 +499,43 @@ export async function createCoupon(scope: Scope, input: CreateCouponInput): Prom
           ]),
         );
       }
-      await appendActivity(tx, scope, at, idempotencyKey, [Activities.couponCreated(couponSnapshot(row))]);
+      const row: CouponRow = { id: newId('Coupon'), merchantId: scope.merchantId, livemode: scope.livemode, ...v, timesRedeemed: 0, active: true, createdAt: at };
       written = row;
-      return ok({ couponId: row.id });
+      return ok({
+        result: { couponId: row.id },
+        write: { ops: [{ kind: 'insert', table: 'Coupon', rows: [row] }], entries: [Activities.couponCreated(couponSnapshot(row))] },
+      });
     },
   });
-  return finishCoupon(scope, outcome, written);
+  return finishCoupon(scope, outcome, replayed ? null : written);
 }
 
 export async function deactivateCoupon(scope: Scope, input: { code: string; idempotencyKey?: string | null }): Promise<Outcome<CouponRow>> {
   const code = normalizeCode(typeof input.code === 'string' ? input.code : '');
   let written: CouponRow | null = null;
-  const { outcome } = await runMutation<CouponRef>({
+  const { outcome, replayed } = await runWrite<CouponRef>({
     scope,
     operation: 'deactivateCoupon',
     input: { ...input },
-    run: async ({ tx, at, idempotencyKey }) => {
-      const coupon = await tx.coupon.findUnique({
-        where: { merchantId_livemode_normalizedCode: { merchantId: scope.merchantId, livemode: scope.livemode, normalizedCode: code } },
-      });
+    plan: async () => {
+      const coupon = await couponByCode(scope, code);
       if (!coupon) {
         return fail(userError('COUPON_NOT_FOUND', `No coupon with code "${input.code}" exists for this merchant and mode; the coupons query lists them.`, ['input', 'code']));
       }
-      // Conditional update: of two concurrent deactivations exactly one records the change.
-      const { count } = await tx.coupon.updateMany({ where: { id: coupon.id, active: true }, data: { active: false } });
-      const after = { ...coupon, active: false };
-      if (count === 1) {
-        await appendActivity(tx, scope, at, idempotencyKey, [
-          Activities.couponDeactivated({ id: coupon.id, code: coupon.code, active: true }, { id: coupon.id, code: coupon.code, active: false }),
-        ]);
-      }
-      written = after;
-      return ok({ couponId: coupon.id });
+      written = { ...coupon, active: false };
+      // Already inactive: nothing changes and nothing is recorded (the guard keeps it so).
+      if (!coupon.active) return ok({ result: { couponId: coupon.id }, write: { guards: [{ table: 'Coupon', id: coupon.id, match: { active: false } }], entries: [] } });
+      return ok({
+        result: { couponId: coupon.id },
+        write: {
+          guards: [{ table: 'Coupon', id: coupon.id, match: { active: true } }],
+          ops: [{ kind: 'update', table: 'Coupon', rows: [{ id: coupon.id, active: false }] }],
+          entries: [Activities.couponDeactivated({ id: coupon.id, code: coupon.code, active: true }, { id: coupon.id, code: coupon.code, active: false })],
+        },
+      });
     },
   });
-  return finishCoupon(scope, outcome, written);
+  return finishCoupon(scope, outcome, replayed ? null : written);
 }
 
 export async function findCoupon(scope: Scope, code: string): Promise<CouponRow | null> {
@@ -565,10 +564,9 @@ function discountOf(order: OrderRow, couponId: string): bigint {
 }
 
 export async function applyCoupon(scope: Scope, input: ApplyCouponInput): Promise<Outcome<WrittenOrder>> {
-  return editOrder(scope, 'applyCoupon', { ...input }, 'APPLY_COUPON', async ({ tx, at, order, lines }) => {
-    const attached = await attachedCoupons(tx, order.id);
+  return editOrder(scope, 'applyCoupon', { ...input }, 'APPLY_COUPON', async ({ at, order, lines, coupons }) => {
+    const attached = coupons.map((c) => c.coupon);
     const resolved = await resolveCoupons(
-      tx,
       scope,
       [input.code],
       { currency: order.currency, grossSubtotal: grossSubtotal(lines), customerKey: customerKeyOf(order), attached, at },
@@ -576,21 +574,16 @@ export async function applyCoupon(scope: Scope, input: ApplyCouponInput): Promis
     );
     if (!resolved.ok) return resolved;
     const coupon = resolved.value[0]!;
-    const position = await tx.orderCoupon.aggregate({ where: { orderId: order.id }, _max: { position: true } });
-    await tx.orderCoupon.create({
-      data: {
-        orderId: order.id,
-        couponId: coupon.id,
-        merchantId: scope.merchantId,
-        livemode: scope.livemode,
-        position: (position._max.position ?? -1) + 1,
-        appliedAt: at,
-      },
-    });
+    const position = coupons.reduce((max, c) => Math.max(max, c.position), -1) + 1;
+    const attachment = { orderId: order.id, couponId: coupon.id, merchantId: scope.merchantId, livemode: scope.livemode, position, appliedAt: at };
     return ok({
       order,
       lines,
       reprice: true,
+      coupons: [...attached, coupon],
+      // Deactivated meanwhile: the write is refused and the plan, made again, reports it.
+      guards: [{ table: 'Coupon', id: coupon.id, match: { active: true }, exclusive: false }],
+      ops: [{ kind: 'insert', table: 'OrderCoupon', rows: [attachment] }],
       activity: (before, after) => [
         Activities.couponApplied(
           order.id,
@@ -607,8 +600,8 @@ export async function applyCoupon(scope: Scope, input: ApplyCouponInput): Promis
 }
 
 export async function removeCoupon(scope: Scope, input: ApplyCouponInput): Promise<Outcome<WrittenOrder>> {
-  return editOrder(scope, 'removeCoupon', { ...input }, 'REMOVE_COUPON', async ({ tx, order, lines }) => {
-    const attached = await attachedCoupons(tx, order.id);
+  return editOrder(scope, 'removeCoupon', { ...input }, 'REMOVE_COUPON', async ({ order, lines, coupons }) => {
+    const attached = coupons.map((c) => c.coupon);
     const code = normalizeCode(typeof input.code === 'string' ? input.code : '');
     const coupon = attached.find((c) => c.normalizedCode === code);
     if (!coupon) {
@@ -620,12 +613,13 @@ export async function removeCoupon(scope: Scope, input: ApplyCouponInput): Promi
         ),
       );
     }
-    await tx.orderCoupon.delete({ where: { orderId_couponId: { orderId: order.id, couponId: coupon.id } } });
     const remaining = attached.filter((c) => c.id !== coupon.id);
     return ok({
       order,
       lines,
       reprice: true,
+      coupons: remaining,
+      ops: [{ kind: 'delete', table: 'OrderCoupon', keys: ['orderId', 'couponId'], rows: [{ orderId: order.id, couponId: coupon.id }] }],
       activity: (before, after) => [
         Activities.couponRemoved(
           order.id,

@@ -3,19 +3,18 @@
 // the key, commit. A use case that returns userErrors rolls the whole transaction back: nothing is
 // half-written. Work that must happen only after commit (publishing events, delivering email) is
 // queued with `afterCommit` and runs once the transaction has committed.
-import { createHash } from 'node:crypto';
 import { Prisma } from '../generated/prisma/client.js';
 import type { Scope, Tx } from './context.js';
 import { type Outcome, type UserError, Rollback, fail, ok, userError } from './errors.js';
-import { canonicalJson, type Json } from './json.js';
+import type { Json } from './json.js';
+import { IDEMPOTENCY_TTL_MS, judgeStoredKey, keyInUse, keyReused, requestHash, storedKey, validateKey, type StoredKey } from '../kernel/idempotency.js';
+export { IDEMPOTENCY_TTL_MS, requestHash };
 import { trackActivity } from './audit.js';
 import type { ActivityRow, UnchainedActivityRow } from './activity.js';
 import { chainWriter, KeyTaken, StalePricing, type InsertTable } from './chain-writer.js';
 import { sqlPool } from '../db/prisma.js';
 import type pg from 'pg';
 
-/** How long a stored idempotent result is kept (Stripe keeps 24 hours; so do we, at least). */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** How long a request waits for another request holding the same key before IDEMPOTENCY_KEY_IN_USE. */
 const KEY_WAIT = '5s';
 
@@ -35,45 +34,7 @@ export interface MutationRequest<R extends Json> {
   run(ctx: MutationContext): Promise<Outcome<R>>;
 }
 
-/** An optional field sent as null means the same as one left out. */
-function withoutNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutNulls);
-  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>)
-        .filter(([, v]) => v !== null && v !== undefined)
-        .map(([k, v]) => [k, withoutNulls(v)]),
-    );
-  }
-  return value;
-}
-
-export function requestHash(operation: string, input: Record<string, unknown>): string {
-  const { idempotencyKey: _ignored, ...rest } = input;
-  return createHash('sha256').update(`${operation}\n${canonicalJson(withoutNulls(rest))}`).digest('hex');
-}
-
-function validateKey(key: unknown): UserError | null {
-  if (key === null || key === undefined) return null;
-  if (typeof key !== 'string' || key.length < 1 || key.length > 255) {
-    return userError('INVALID_INPUT', 'idempotencyKey must be 1 to 255 characters; a UUID per logical operation is ideal.', [
-      'input',
-      'idempotencyKey',
-    ]);
-  }
-  return null;
-}
-
 type Claim = { kind: 'claimed' } | { kind: 'replay'; response: Json } | { kind: 'reused'; operation: string };
-
-type StoredKey = { operation: string; requestHash: string; response: Json; expiresAt: Date };
-
-/** What a key already stored means for a request: expired (delete it and claim again), replay, or reused. */
-function judgeStoredKey(existing: StoredKey, operation: string, hash: string, at: Date): Exclude<Claim, { kind: 'claimed' }> | { kind: 'expired' } {
-  if (existing.expiresAt.getTime() <= at.getTime()) return { kind: 'expired' };
-  if (existing.operation !== operation || existing.requestHash !== hash) return { kind: 'reused', operation: existing.operation };
-  return { kind: 'replay', response: existing.response };
-}
 
 async function claimKey(tx: Tx, scope: Scope, key: string, operation: string, hash: string, at: Date): Promise<Claim> {
   const expiresAt = new Date(at.getTime() + IDEMPOTENCY_TTL_MS);
@@ -103,22 +64,6 @@ async function claimKey(tx: Tx, scope: Scope, key: string, operation: string, ha
     await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = 0`);
     return judged;
   }
-}
-
-function keyReused(usedFor: string, operation: string): UserError {
-  return userError(
-    'IDEMPOTENCY_KEY_REUSED',
-    `This idempotencyKey was already used for a different ${usedFor === operation ? 'input' : `operation (${usedFor})`}. Use a new key for a new operation, or resend exactly the original input to get its result.`,
-    ['input', 'idempotencyKey'],
-  );
-}
-
-function keyInUse(): UserError {
-  return userError(
-    'IDEMPOTENCY_KEY_IN_USE',
-    'Another request with this idempotencyKey is still being processed. Retry the same request in a moment to get its result.',
-    ['input', 'idempotencyKey'],
-  );
 }
 
 function isLockTimeout(error: unknown): boolean {
@@ -226,15 +171,6 @@ export interface StatementMutationRequest<R extends Json> {
 export interface StatementMutationResult<R> extends MutationResult<R> {
   /** The entries as recorded (null on replay or failure). */
   activity: ActivityRow[] | null;
-}
-
-async function storedKey(pool: pg.Pool, scope: Scope, key: string): Promise<StoredKey | null> {
-  const { rows } = await pool.query<StoredKey>({
-    name: 'flint_idempotency_key',
-    text: 'SELECT "operation", "requestHash", "response", "expiresAt" FROM "IdempotencyKey" WHERE "merchantId" = $1 AND "livemode" = $2 AND "key" = $3',
-    values: [scope.merchantId, scope.livemode, key],
-  });
-  return rows[0] ?? null;
 }
 
 export async function runSingleStatement<R extends Json>(req: StatementMutationRequest<R>): Promise<StatementMutationResult<R>> {

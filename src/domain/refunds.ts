@@ -40,7 +40,10 @@ import { runMutation } from './mutation.js';
 import type { Json } from './json.js';
 import { orderActions, orderFacts, orderNetAmounts, orderRefundableAmount, REFUNDABLE_STATUSES, type LineRow, type OrderRow } from './order-model.js';
 import { REPLAY_WINDOW_MS, SYSTEM_ACTOR, scopeFor, transaction } from './payments.js';
-import { amountsSnapshot, editOrder, type WrittenOrder } from './orders.js';
+import { amountsSnapshot, type WrittenOrder } from '../orders/order-state.js';
+import { editOrder } from '../orders/edit.js';
+import { readRows } from '../kernel/rows.js';
+import { sqlPool } from '../db/prisma.js';
 import { intentLeft, planRefund, validateRefundInput, type PlanState, type RefundLineInput, type RefundPlan } from './refund-plan.js';
 import { ACTIONS, invalidTransitionMessage, refundTargetStatus, type NetAmounts, type OrderStatus } from '../pricing/index.js';
 import { newId } from '../ids.js';
@@ -769,10 +772,13 @@ function allowedNow(order: OrderRow, lines: LineRow[], except: string): string {
  * Closes a settled order (PAID, PARTIALLY_REFUNDED or REFUNDED): CLOSED is final, nothing changes
  * afterwards, refunds included. Refused while a refund is still PENDING at the processor.
  */
+const PENDING_REFUNDS_SQL = `SELECT "id" FROM "Refund" WHERE "orderId" = $1 AND "status" = 'PENDING' ORDER BY "id"`;
+
 export async function closeOrder(scope: Scope, input: CloseOrderInput): Promise<Outcome<WrittenOrder>> {
   await settleWaitingRefunds(scope, { orderId: input.orderId });
-  return editOrder(scope, 'closeOrder', { ...input }, 'CLOSE', async ({ tx, order, lines }) => {
-    const pending = await tx.refund.findMany({ where: { orderId: order.id, status: 'PENDING' }, orderBy: { id: 'asc' }, select: { id: true } });
+  return editOrder(scope, 'closeOrder', { ...input }, 'CLOSE', async ({ order, lines }) => {
+    // (Reserving a refund changes the order's version, so one reserved after this read refuses this write.)
+    const pending = await readRows<{ id: string }>(sqlPool(scope.deps.db), 'flint_pending_refunds', PENDING_REFUNDS_SQL, [order.id]);
     if (pending.length > 0) {
       return fail(
         userError(

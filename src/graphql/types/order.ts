@@ -20,15 +20,9 @@ import {
   type OrderRow,
   type StoredTaxLine,
 } from '../../domain/order-model.js';
-import {
-  addLineItems,
-  cancelOrder,
-  createOrder,
-  removeLineItem,
-  setShippingAddress,
-  updateLineItem,
-  type WrittenOrder,
-} from '../../domain/orders.js';
+import { createOrder } from '../../orders/create.js';
+import { addLineItems, cancelOrder, removeLineItem, setShippingAddress, updateLineItem } from '../../orders/edit.js';
+import type { WrittenOrder } from '../../orders/order-state.js';
 import type { Outcome, UserError as UserErrorShape } from '../../domain/errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { DiscountTypeEnum } from './coupon.js';
