@@ -43,6 +43,7 @@ import { REPLAY_WINDOW_MS, SYSTEM_ACTOR, scopeFor, transaction } from './payment
 import { amountsSnapshot, type WrittenOrder } from '../orders/order-state.js';
 import { editOrder } from '../orders/edit.js';
 import { readRows } from '../kernel/rows.js';
+import { orderStatusAfter } from '../kernel/transitions.js';
 import { sqlPool } from '../db/prisma.js';
 import { intentLeft, planRefund, validateRefundInput, type PlanState, type RefundLineInput, type RefundPlan } from './refund-plan.js';
 import { ACTIONS, invalidTransitionMessage, refundTargetStatus, type NetAmounts, type OrderStatus } from '../pricing/index.js';
@@ -789,7 +790,7 @@ export async function closeOrder(scope: Scope, input: CloseOrderInput): Promise<
       );
     }
     return ok({
-      order: { ...order, status: 'CLOSED' as const },
+      order: { ...order, status: orderStatusAfter(order.status, 'CLOSE', 'CLOSED') },
       lines,
       reprice: false,
       activity: (before, after) => [

@@ -12,6 +12,7 @@ import type { CouponRow } from '../domain/coupons.js';
 import { runWrite } from '../kernel/write-path.js';
 import type { Guard, Op } from '../kernel/writer.js';
 import { readRows } from '../kernel/rows.js';
+import { orderStatusAfter } from '../kernel/transitions.js';
 import { sqlPool } from '../db/prisma.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { amountLimitError, applyPricing, currentPricingContext, forgetPricingContext, price } from './pricing-context.js';
@@ -311,7 +312,7 @@ export async function cancelOrder(scope: Scope, input: CancelOrderInput): Promis
       );
     }
     return ok({
-      order: { ...order, status: 'CANCELED' as const, cancelReason: input.reason?.trim() || null },
+      order: { ...order, status: orderStatusAfter(order.status, 'CANCEL', 'CANCELED'), cancelReason: input.reason?.trim() || null },
       lines,
       reprice: false,
       activity: (before, after) => [

@@ -6,3 +6,4 @@ export * from './price-order.js';
 export * from './refunds.js';
 export * from './rounding.js';
 export * from './types.js';
+export * from './states.js';
