@@ -1,12 +1,13 @@
 // Merchants and API keys. Signing up is public and returns a test key, shown once.
 import type { Deps, Scope } from './context.js';
-import { Activities, appendActivity } from './activity.js';
+import { Activities, activityRows } from './activity.js';
 import { type Outcome, type UserError, fail, ok, userError, notFound } from './errors.js';
 import { generateSecret, hashSecret, KEY_PREFIX_LENGTH } from './auth.js';
-import { runMutation } from './mutation.js';
 import { newId } from '../ids.js';
 import { checkEmail, checkString, normalizeAddress, type AddressInput } from './validation.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import { runWrite, submitWrite } from '../kernel/write-path.js';
+import { readRows } from '../kernel/rows.js';
+import { sqlPool } from '../db/prisma.js';
 
 export interface CreateMerchantInput {
   name: string;
@@ -26,23 +27,21 @@ export async function createMerchant(deps: Deps, input: CreateMerchantInput): Pr
   const keyId = newId('ApiKey');
   const prefix = secret.slice(0, KEY_PREFIX_LENGTH);
   const at = deps.clock.now();
-  await deps.db.$transaction(async (tx) => {
-    await tx.merchant.create({
-      data: {
-        id: merchantId,
-        name: input.name.trim(),
-        email: input.email.trim(),
-        originAddress: (originAddress ?? undefined) as Prisma.InputJsonValue | undefined,
-        createdAt: at,
-      },
-    });
-    await tx.apiKey.create({ data: { id: keyId, merchantId, prefix, secretHash: hashSecret(secret), livemode: false, createdAt: at } });
-    const scope: Scope = { deps, merchantId, livemode: false, actor: { type: 'SYSTEM', id: null, name: 'signup' } };
-    await appendActivity(tx, scope, at, null, [
+  const scope: Scope = { deps, merchantId, livemode: false, actor: { type: 'SYSTEM', id: null, name: 'signup' } };
+  const written = await submitWrite(scope, {
+    merchantId,
+    livemode: false,
+    at,
+    ops: [
+      { kind: 'insert', table: 'Merchant', rows: [{ id: merchantId, name: input.name.trim(), email: input.email.trim(), originAddress, createdAt: at }] },
+      { kind: 'insert', table: 'ApiKey', rows: [{ id: keyId, merchantId, prefix, secretHash: hashSecret(secret), livemode: false, createdAt: at }] },
+    ],
+    activity: activityRows(scope, scope.actor, at, null, [
       Activities.merchantCreated({ id: merchantId, name: input.name.trim(), email: input.email.trim(), originAddress }),
       Activities.apiKeyCreated({ id: keyId, prefix, livemode: false }),
-    ]);
+    ]),
   });
+  if (!written.ok) throw new Error(`createMerchant: the write was refused (${written.reason})`);
   return ok({ merchantId, testApiKey: secret });
 }
 
@@ -50,38 +49,49 @@ export async function createApiKey(scope: Scope, input: { livemode: boolean }): 
   const secret = generateSecret(input.livemode);
   const id = newId('ApiKey');
   const prefix = secret.slice(0, KEY_PREFIX_LENGTH);
-  const { outcome } = await runMutation({
+  const { outcome } = await runWrite({
     scope,
     operation: 'createApiKey',
     input: {},
-    run: async ({ tx, at }) => {
-      await tx.apiKey.create({
-        data: { id, merchantId: scope.merchantId, prefix, secretHash: hashSecret(secret), livemode: input.livemode, createdAt: at },
-      });
-      await appendActivity(tx, scope, at, null, [Activities.apiKeyCreated({ id, prefix, livemode: input.livemode })]);
-      return ok({ apiKeyId: id });
-    },
+    plan: async (at) =>
+      ok({
+        result: { apiKeyId: id },
+        write: {
+          ops: [{ kind: 'insert', table: 'ApiKey', rows: [{ id, merchantId: scope.merchantId, prefix, secretHash: hashSecret(secret), livemode: input.livemode, createdAt: at }] }],
+          entries: [Activities.apiKeyCreated({ id, prefix, livemode: input.livemode })],
+        },
+      }),
   });
   if (!outcome.ok) return outcome;
   return ok({ apiKeyId: id, secret });
 }
 
+type KeyRow = { id: string; prefix: string; revokedAt: Date | null };
+
 /** Any key of the merchant (test or live) can revoke any other key of that merchant. */
 export async function revokeApiKey(scope: Scope, input: { id: string }): Promise<Outcome<{ apiKeyId: string }>> {
-  const { outcome } = await runMutation({
+  const { outcome } = await runWrite({
     scope,
     operation: 'revokeApiKey',
     input: {},
-    run: async ({ tx, at }) => {
-      const key = await tx.apiKey.findFirst({ where: { id: input.id, merchantId: scope.merchantId } });
+    plan: async (at) => {
+      const [key] = await readRows<KeyRow>(sqlPool(scope.deps.db), 'flint_api_key', 'SELECT "id", "prefix", "revokedAt" FROM "ApiKey" WHERE "id" = $1 AND "merchantId" = $2', [
+        input.id,
+        scope.merchantId,
+      ]);
       if (!key) return fail(notFound('API key', input.id, ['input', 'id']));
-      // Conditional update: of two concurrent revokes exactly one changes the row (and records it).
-      const revoked = await tx.apiKey.updateMany({ where: { id: key.id, revokedAt: null }, data: { revokedAt: at } });
-      if (revoked.count === 0) {
+      if (key.revokedAt !== null) {
         return fail(userError('INVALID_STATE_TRANSITION', `API key ${key.prefix}... is already revoked; nothing to do.`, ['input', 'id']));
       }
-      await appendActivity(tx, scope, at, null, [Activities.apiKeyRevoked({ id: key.id, prefix: key.prefix, revokedAt: at })]);
-      return ok({ apiKeyId: key.id });
+      // Of two concurrent revokes the guard lets one write; the other plans again and is told it is revoked.
+      return ok({
+        result: { apiKeyId: key.id },
+        write: {
+          guards: [{ table: 'ApiKey', id: key.id, match: { revokedAt: null } }],
+          ops: [{ kind: 'update', table: 'ApiKey', rows: [{ id: key.id, revokedAt: at }] }],
+          entries: [Activities.apiKeyRevoked({ id: key.id, prefix: key.prefix, revokedAt: at })],
+        },
+      });
     },
   });
   return outcome;

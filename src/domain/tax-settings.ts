@@ -1,9 +1,11 @@
 // Where the merchant collects tax (registrations = nexus) and at which rates.
 // Rates are decimal strings, 0 <= rate < 1; "0" exempts a category in a jurisdiction.
 import type { Scope } from './context.js';
-import { Activities, appendActivity } from './activity.js';
+import { Activities } from './activity.js';
 import { type Outcome, type UserError, fail, ok, userError } from './errors.js';
-import { runMutation } from './mutation.js';
+import { runWrite } from '../kernel/write-path.js';
+import { readRows } from '../kernel/rows.js';
+import { sqlPool } from '../db/prisma.js';
 import { newId } from '../ids.js';
 import { isJurisdictionCode } from './validation.js';
 import { isValidRate } from '../pricing/decimal.js';
@@ -18,24 +20,33 @@ function jurisdictionError(value: string): UserError {
 
 const normalizeJurisdiction = (value: string) => value.trim().toUpperCase();
 
+type RegistrationRow = { id: string; jurisdiction: string };
+const REGISTRATION_SQL = 'SELECT "id", "jurisdiction" FROM "TaxRegistration" WHERE "merchantId" = $1 AND "livemode" = $2 AND "jurisdiction" = $3';
+
+function registration(scope: Scope, jurisdiction: string): Promise<RegistrationRow | undefined> {
+  return readRows<RegistrationRow>(sqlPool(scope.deps.db), 'flint_tax_registration', REGISTRATION_SQL, [scope.merchantId, scope.livemode, jurisdiction]).then((r) => r[0]);
+}
+
 export async function addTaxRegistration(scope: Scope, input: { jurisdiction: string; idempotencyKey?: string | null }): Promise<Outcome<null>> {
   const jurisdiction = normalizeJurisdiction(input.jurisdiction);
   if (!isJurisdictionCode(jurisdiction)) return fail(jurisdictionError(input.jurisdiction));
-  const { outcome } = await runMutation({
+  const { outcome } = await runWrite({
     scope,
     operation: 'addTaxRegistration',
     input: { ...input, jurisdiction },
-    run: async ({ tx, at, idempotencyKey }) => {
-      const id = newId('TaxRegistration');
-      const inserted = await tx.$executeRaw`
-        INSERT INTO "TaxRegistration" ("id", "merchantId", "livemode", "jurisdiction", "createdAt")
-        VALUES (${id}, ${scope.merchantId}, ${scope.livemode}, ${jurisdiction}, ${at})
-        ON CONFLICT ("merchantId", "livemode", "jurisdiction") DO NOTHING`;
+    plan: async (at) => {
       // Registering twice is harmless: the registration exists either way and nothing is recorded again.
-      if (inserted === 1) {
-        await appendActivity(tx, scope, at, idempotencyKey, [Activities.taxRegistrationAdded({ id, jurisdiction })]);
-      }
-      return ok(null);
+      // (Two concurrent registrations: the unique index refuses the second write, whose plan then finds the first.)
+      const existing = await registration(scope, jurisdiction);
+      if (existing) return ok({ result: null, write: { guards: [{ table: 'TaxRegistration', id: existing.id, match: {}, exclusive: false }], entries: [] } });
+      const id = newId('TaxRegistration');
+      return ok({
+        result: null,
+        write: {
+          ops: [{ kind: 'insert', table: 'TaxRegistration', rows: [{ id, merchantId: scope.merchantId, livemode: scope.livemode, jurisdiction, createdAt: at }] }],
+          entries: [Activities.taxRegistrationAdded({ id, jurisdiction })],
+        },
+      });
     },
   });
   return outcome;
@@ -44,14 +55,12 @@ export async function addTaxRegistration(scope: Scope, input: { jurisdiction: st
 export async function removeTaxRegistration(scope: Scope, input: { jurisdiction: string; idempotencyKey?: string | null }): Promise<Outcome<null>> {
   const jurisdiction = normalizeJurisdiction(input.jurisdiction);
   if (!isJurisdictionCode(jurisdiction)) return fail(jurisdictionError(input.jurisdiction));
-  const { outcome } = await runMutation({
+  const { outcome } = await runWrite({
     scope,
     operation: 'removeTaxRegistration',
     input: { ...input, jurisdiction },
-    run: async ({ tx, at, idempotencyKey }) => {
-      const reg = await tx.taxRegistration.findUnique({
-        where: { merchantId_livemode_jurisdiction: { merchantId: scope.merchantId, livemode: scope.livemode, jurisdiction } },
-      });
+    plan: async () => {
+      const reg = await registration(scope, jurisdiction);
       if (!reg) {
         return fail(
           userError('NOT_FOUND', `There is no tax registration for ${jurisdiction}. Merchant.taxRegistrations lists the current ones.`, [
@@ -60,13 +69,23 @@ export async function removeTaxRegistration(scope: Scope, input: { jurisdiction:
           ]),
         );
       }
-      await tx.taxRegistration.delete({ where: { id: reg.id } });
-      await appendActivity(tx, scope, at, idempotencyKey, [Activities.taxRegistrationRemoved({ id: reg.id, jurisdiction })]);
-      return ok(null);
+      // The guard makes a concurrent removal of the same registration plan again (and find none).
+      return ok({
+        result: null,
+        write: {
+          guards: [{ table: 'TaxRegistration', id: reg.id, match: { jurisdiction } }],
+          ops: [{ kind: 'delete', table: 'TaxRegistration', rows: [{ id: reg.id }] }],
+          entries: [Activities.taxRegistrationRemoved({ id: reg.id, jurisdiction })],
+        },
+      });
     },
   });
   return outcome;
 }
+
+type RateRow = { id: string; jurisdiction: string; name: string; rate: string; taxCategory: string; inclusive: boolean };
+const RATE_SQL =
+  'SELECT "id", "jurisdiction", "name", "rate", "taxCategory", "inclusive" FROM "TaxRate" WHERE "merchantId" = $1 AND "livemode" = $2 AND "jurisdiction" = $3 AND "name" = $4 AND "taxCategory" = $5';
 
 export interface SetTaxRateInput {
   jurisdiction: string;
@@ -100,42 +119,34 @@ export async function setTaxRate(scope: Scope, input: SetTaxRateInput): Promise<
     errors.push(userError('INVALID_INPUT', 'taxCategory must be 1 to 64 of a-z, 0-9, "_" and "-", e.g. "food".', ['input', 'taxCategory']));
   }
   if (errors.length > 0) return fail(...errors);
-  const { outcome } = await runMutation({
+  const { outcome } = await runWrite({
     scope,
     operation: 'setTaxRate',
     // Hashed in normalised form: "us-ca" and "US-CA" are the same request.
     input: { ...input, jurisdiction, name, rate, taxCategory },
-    run: async ({ tx, at, idempotencyKey }) => {
-      const where = {
-        merchantId_livemode_jurisdiction_name_taxCategory: {
-          merchantId: scope.merchantId,
-          livemode: scope.livemode,
-          jurisdiction,
-          name,
-          taxCategory,
+    plan: async (at) => {
+      const [before] = await readRows<RateRow>(sqlPool(scope.deps.db), 'flint_tax_rate', RATE_SQL, [scope.merchantId, scope.livemode, jurisdiction, name, taxCategory]);
+      const snapshot = (r: RateRow) => ({ id: r.id, jurisdiction: r.jurisdiction, name: r.name, rate: r.rate, taxCategory: r.taxCategory || null, inclusive: r.inclusive });
+      if (before) {
+        // Replacing keeps `inclusive` unless it is given again; guarded by the rate as read.
+        const after: RateRow = { ...before, rate, inclusive: input.inclusive ?? before.inclusive };
+        return ok({
+          result: null,
+          write: {
+            guards: [{ table: 'TaxRate', id: before.id, match: { rate: before.rate, inclusive: before.inclusive } }],
+            ops: [{ kind: 'update', table: 'TaxRate', rows: [{ id: before.id, rate: after.rate, inclusive: after.inclusive, updatedAt: at }] }],
+            entries: [Activities.taxRateSet(snapshot(before), snapshot(after))],
+          },
+        });
+      }
+      const created: RateRow = { id: newId('TaxRate'), jurisdiction, name, rate, taxCategory, inclusive: input.inclusive ?? false };
+      return ok({
+        result: null,
+        write: {
+          ops: [{ kind: 'insert', table: 'TaxRate', rows: [{ ...created, merchantId: scope.merchantId, livemode: scope.livemode, createdAt: at, updatedAt: at }] }],
+          entries: [Activities.taxRateSet(null, snapshot(created))],
         },
-      };
-      const before = await tx.taxRate.findUnique({ where });
-      const after = await tx.taxRate.upsert({
-        where,
-        create: {
-          id: newId('TaxRate'),
-          merchantId: scope.merchantId,
-          livemode: scope.livemode,
-          jurisdiction,
-          name,
-          rate,
-          taxCategory,
-          inclusive: input.inclusive ?? false,
-          createdAt: at,
-          updatedAt: at,
-        },
-        // Replacing keeps `inclusive` unless it is given again.
-        update: { rate, ...(input.inclusive === null || input.inclusive === undefined ? {} : { inclusive: input.inclusive }), updatedAt: at },
       });
-      const snapshot = (r: typeof after) => ({ id: r.id, jurisdiction: r.jurisdiction, name: r.name, rate: r.rate, taxCategory: r.taxCategory || null, inclusive: r.inclusive });
-      await appendActivity(tx, scope, at, idempotencyKey, [Activities.taxRateSet(before ? snapshot(before) : null, snapshot(after))]);
-      return ok(null);
     },
   });
   return outcome;

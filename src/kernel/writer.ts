@@ -42,8 +42,8 @@ export const TABLE_ORDER = [
 ] as const;
 export type Table = (typeof TABLE_ORDER)[number];
 
-/** Tables whose rows a guard can lock and check. */
-export type GuardTable = 'Order' | 'PaymentIntent' | 'Refund' | 'Coupon' | 'CheckoutSession' | 'ApiKey' | 'Merchant';
+/** Tables whose rows a guard can lock and check (by their `id`). */
+export type GuardTable = Table;
 
 export interface Guard {
   table: GuardTable;

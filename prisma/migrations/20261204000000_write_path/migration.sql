@@ -74,7 +74,7 @@ BEGIN
                 WHEN 'CheckoutSession' THEN SELECT to_jsonb(x) INTO v_row_json FROM "CheckoutSession" x WHERE x."id" = v_g->>'id' FOR UPDATE;
                 WHEN 'ApiKey' THEN SELECT to_jsonb(x) INTO v_row_json FROM "ApiKey" x WHERE x."id" = v_g->>'id' FOR UPDATE;
                 WHEN 'Merchant' THEN SELECT to_jsonb(x) INTO v_row_json FROM "Merchant" x WHERE x."id" = v_g->>'id' FOR UPDATE;
-                ELSE RAISE EXCEPTION 'flint_write: no guard for table %', v_g->>'t';
+                ELSE EXECUTE format('SELECT to_jsonb(x) FROM %I x WHERE x."id" = $1 FOR UPDATE', v_g->>'t') INTO v_row_json USING v_g->>'id';
             END CASE;
             IF v_row_json IS NULL OR NOT v_row_json @> COALESCE(v_g->'match', '{}') THEN
                 v_reason := 'guard';
