@@ -45,7 +45,7 @@ import { editOrder } from '../orders/edit.js';
 import { readRows } from '../kernel/rows.js';
 import { orderStatusAfter } from '../kernel/transitions.js';
 import { sqlPool } from '../db/prisma.js';
-import { intentLeft, planRefund, validateRefundInput, type PlanState, type RefundLineInput, type RefundPlan } from './refund-plan.js';
+import { intentLeft, planRefund, validateRefundInput, type PlanState, type RefundLineInput, type RefundPlan } from '../refunds/refund-plan.js';
 import { ACTIONS, invalidTransitionMessage, refundTargetStatus, type NetAmounts, type OrderStatus } from '../pricing/index.js';
 import { newId } from '../ids.js';
 import { processorOf, refundIdempotencyKey, stripeRefundResult, type PaymentProcessor, type RefundRequest, type RefundResult as ProcessorRefundResult } from '../payments/index.js';
@@ -800,3 +800,5 @@ export async function closeOrder(scope: Scope, input: CloseOrderInput): Promise<
     });
   });
 }
+
+export { planStripeRefundEvent, type StripeRefundEventPlan } from '../refunds/stripe-events.js';
