@@ -11,9 +11,6 @@ import { IDEMPOTENCY_TTL_MS, judgeStoredKey, keyInUse, keyReused, requestHash, s
 export { IDEMPOTENCY_TTL_MS, requestHash };
 import { trackActivity } from './audit.js';
 import type { ActivityRow, UnchainedActivityRow } from './activity.js';
-import { chainWriter, KeyTaken, StalePricing, type InsertTable } from './chain-writer.js';
-import { sqlPool } from '../db/prisma.js';
-import type pg from 'pg';
 
 /** How long a request waits for another request holding the same key before IDEMPOTENCY_KEY_IN_USE. */
 const KEY_WAIT = '5s';
@@ -131,101 +128,4 @@ export async function runMutation<R extends Json>(req: MutationRequest<R>): Prom
     }
   }
   return { outcome, replayed };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Mutations written in one statement
-//
-// A use case that only inserts new rows (createOrder without coupons) does not need an interactive
-// transaction: it reads what it needs first, then writes everything in ONE statement, which
-// PostgreSQL runs as one transaction: claim the idempotency key, lock the audit chain's head,
-// append the entries, insert the rows (src/domain/chain-writer.ts, which also batches concurrent
-// requests into one statement and one commit). It saves the BEGIN/COMMIT round trips and Prisma's
-// per-query work, and keeps the chain heads locked only while PostgreSQL runs and commits.
-// Same contract as runMutation: same key and input → the stored result; other input → REUSED; a
-// concurrent duplicate waits for the first and then replays it.
-
-export interface StatementPlan<R extends Json> {
-  /** The result stored under the idempotency key and returned (references to what was written). */
-  result: R;
-  /** The audit entries of the change (at least one). */
-  activity: UnchainedActivityRow[];
-  /** New rows, per table (the tables of the request, parents first). */
-  rows: Partial<Record<InsertTable, object[]>>;
-  /** The merchant's pricingVersion the rows were priced with (checked when writing), or null. */
-  pricingVersion: number | null;
-}
-
-export interface StatementMutationRequest<R extends Json> {
-  scope: Scope;
-  operation: string;
-  input: Record<string, unknown>;
-  /** The tables `plan` inserts into, parents first. */
-  tables: readonly InsertTable[];
-  /** Validates, reads what it needs and prepares the rows; userErrors → nothing is written. */
-  plan(at: Date, idempotencyKey: string | null): Promise<Outcome<StatementPlan<R>>>;
-  /** The pricing settings changed since `plan` read them: forget any copy of them (plan runs again). */
-  onStalePricing?(): void;
-}
-
-export interface StatementMutationResult<R> extends MutationResult<R> {
-  /** The entries as recorded (null on replay or failure). */
-  activity: ActivityRow[] | null;
-}
-
-export async function runSingleStatement<R extends Json>(req: StatementMutationRequest<R>): Promise<StatementMutationResult<R>> {
-  const { scope, operation, input } = req;
-  const key = (input.idempotencyKey as string | null | undefined) ?? null;
-  const keyError = validateKey(key);
-  if (keyError) return { outcome: fail(keyError), replayed: false, activity: null };
-  const hash = key === null ? '' : requestHash(operation, input);
-  const pool = sqlPool(scope.deps.db);
-  const events = scope.deps.events;
-  const publish = async (rows: ActivityRow[]) => {
-    if (events && rows.length > 0) await events.publishActivity(rows);
-  };
-
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const at = scope.deps.clock.now();
-    if (key !== null) {
-      // A key seen before answers without planning (and without reading the current state).
-      const known = await storedKey(pool, scope, key);
-      if (known) {
-        const judged = judgeStoredKey(known, operation, hash, at);
-        if (judged.kind === 'expired') {
-          await pool.query('DELETE FROM "IdempotencyKey" WHERE "merchantId" = $1 AND "livemode" = $2 AND "key" = $3 AND "expiresAt" <= $4', [
-            scope.merchantId,
-            scope.livemode,
-            key,
-            at,
-          ]);
-          continue;
-        }
-        if (judged.kind === 'reused') return { outcome: fail(keyReused(judged.operation, operation)), replayed: false, activity: null };
-        return { outcome: ok(judged.response as R), replayed: true, activity: null };
-      }
-    }
-    const planned = await req.plan(at, key);
-    if (!planned.ok) return { outcome: planned, replayed: false, activity: null };
-    const plan = planned.value;
-    const claim =
-      key === null
-        ? null
-        : { key, operation, requestHash: hash, response: plan.result, createdAt: at, expiresAt: new Date(at.getTime() + IDEMPOTENCY_TTL_MS) };
-    try {
-      const writer = chainWriter(pool, req.tables);
-      const activity = await writer.submit({ activity: plan.activity, rows: plan.rows, pricingVersion: plan.pricingVersion, claim }, publish);
-      return { outcome: ok(plan.result), replayed: false, activity };
-    } catch (error) {
-      // A concurrent request with the same key got there first: the next round replays it (or reports reuse).
-      if (error instanceof KeyTaken) continue;
-      // Tax settings changed between pricing and writing: price again with the current ones.
-      if (error instanceof StalePricing) {
-        req.onStalePricing?.();
-        continue;
-      }
-      throw error;
-    }
-  }
-  throw new Error(`${operation}: could not be written after 5 attempts`);
 }

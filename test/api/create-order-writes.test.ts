@@ -1,4 +1,5 @@
-// createOrder's single-statement write path (src/domain/chain-writer.ts, runSingleStatement): orders
+// createOrder's write (src/orders/create.ts through src/kernel/writer.ts; the Writer itself is tested in
+// test/db/writer.test.ts): orders
 // are priced from a per-process copy of the merchant's tax settings, checked against
 // Merchant.pricingVersion when written; concurrent orders of one merchant are written in batches that
 // share one audit-chain lock and commit; a batch that fails is retried request by request.
@@ -7,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
 import { sqlPool } from '../../src/db/prisma.js';
-import { ChainWriter, StalePricing } from '../../src/domain/chain-writer.js';
 import { newId } from '../../src/ids.js';
 import type { UnchainedActivityRow } from '../../src/domain/activity.js';
 
@@ -236,78 +236,5 @@ describe('API key lookups, batched across concurrent requests', () => {
       expect(r.status).toBe(401);
       expect(r.errors?.[0]?.message).toMatch(/revoked/);
     }
-  });
-});
-
-describe('ChainWriter', () => {
-  const entry = (merchantId: string, orderId: string | null, n: number, livemode = false): UnchainedActivityRow => ({
-    id: newId('Activity'),
-    merchantId,
-    livemode,
-    orderId,
-    type: 'test.entry',
-    occurredAt: new Date(),
-    actorType: 'SYSTEM',
-    actorId: null,
-    actorName: null,
-    delta: { n, text: 'ünïcödé "quoted" \\ back' },
-    idempotencyKey: null,
-  });
-  const noPublish = async () => {};
-
-  it('a batch one write of which fails: the others are written, the failing one alone gets the error', async () => {
-    const { key, merchantId } = await api.signup();
-    const writer = new ChainWriter(sqlPool(api.db), []);
-    const write = (orderId: string | null, n: number) =>
-      writer.submit({ activity: [entry(merchantId, orderId, n), entry(merchantId, orderId, n + 100)], rows: {}, pricingVersion: null, claim: null }, noPublish);
-    // The first runs alone at once; the next three wait for it and go together in one statement.
-    const settled = await Promise.allSettled([write(null, 1), write(null, 2), write('ord_does_not_exist', 3), write(null, 4)]);
-    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
-    expect(String((settled[2] as PromiseRejectedResult).reason)).toMatch(/foreign key/);
-    const written = settled.flatMap((s) => (s.status === 'fulfilled' ? s.value : []));
-    expect(written).toHaveLength(6);
-    const stored = await api.db.activity.findMany({ where: { merchantId, type: 'test.entry' }, orderBy: { sequence: 'asc' } });
-    expect(stored.map((r) => r.id)).toEqual(written.map((r) => r.id));
-    expect(stored.map((r) => r.hash)).toEqual(written.map((r) => r.hash));
-    expect(stored.map((r) => r.delta)).toEqual(written.map((r) => r.delta));
-    expect((await api.exec(Verify, {}, key)).verifyAuditTrail.valid).toBe(true);
-  });
-
-  it('one batch across merchants and modes: each chain numbered on its own, a missing head created, a bad write alone refused', async () => {
-    const a = await api.signup();
-    const b = await api.signup();
-    const writer = new ChainWriter(sqlPool(api.db), []);
-    const write = (merchantId: string, orderId: string | null, n: number, livemode = false) =>
-      writer.submit({ activity: [entry(merchantId, orderId, n, livemode)], rows: {}, pricingVersion: null, claim: null }, noPublish);
-    const first = write(a.merchantId, null, 0); // runs alone; the rest queue behind it and go together
-    const batch = [
-      write(b.merchantId, null, 1),
-      write(a.merchantId, null, 2),
-      write(a.merchantId, null, 3, true), // a's live chain has no head yet
-      write(b.merchantId, 'ord_does_not_exist', 4),
-      write(b.merchantId, null, 5),
-    ];
-    const settled = await Promise.allSettled([first, ...batch]);
-    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
-    const value = (i: number) => (settled[i] as PromiseFulfilledResult<{ sequence: bigint; livemode: boolean }[]>).value[0]!;
-    expect(value(2).sequence).toBe(value(0).sequence + 1n); // a (test): consecutive, whatever b did in between
-    expect(value(5).sequence).toBe(value(1).sequence + 1n); // b: the refused write took no place
-    expect(value(3)).toMatchObject({ livemode: true, sequence: 1n }); // a (live): a new chain
-    for (const key of [a.key, b.key]) expect((await api.exec(Verify, {}, key)).verifyAuditTrail.valid).toBe(true);
-    const live = await api.db.auditChainHead.findUniqueOrThrow({ where: { merchantId_livemode: { merchantId: a.merchantId, livemode: true } } });
-    expect(live.sequence).toBe(1n);
-  });
-
-  it('writes nothing and says StalePricing when the pricing version it was given is not current', async () => {
-    const { key, merchantId } = await api.signup();
-    const writer = new ChainWriter(sqlPool(api.db), []);
-    const claim = { key: randomUUID(), operation: 'test', requestHash: 'h', response: null, createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) };
-    await expect(writer.submit({ activity: [entry(merchantId, null, 1)], rows: {}, pricingVersion: 12345, claim }, noPublish)).rejects.toBeInstanceOf(StalePricing);
-    expect(await api.db.activity.count({ where: { merchantId, type: 'test.entry' } })).toBe(0);
-    expect(await api.db.idempotencyKey.count({ where: { merchantId } })).toBe(0);
-    const { pricingVersion } = await api.db.merchant.findUniqueOrThrow({ where: { id: merchantId }, select: { pricingVersion: true } });
-    await expect(writer.submit({ activity: [entry(merchantId, null, 1)], rows: {}, pricingVersion, claim }, noPublish)).resolves.toHaveLength(1);
-    expect(await api.db.idempotencyKey.count({ where: { merchantId } })).toBe(1);
-    expect((await api.exec(Verify, {}, key)).verifyAuditTrail.valid).toBe(true);
   });
 });
