@@ -5,9 +5,16 @@ import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createPrisma } from './db/prisma.js';
 import { startServer } from './server.js';
-import { systemClock } from './domain/context.js';
+import { systemClock, type TestHooks } from './domain/context.js';
 import { createEventBus } from './realtime/bus.js';
 import { paymentRuntime } from './payments/runtime.js';
+
+/** The refund crash test's switch: die (SIGKILL) after the processor refunded and before Flint records it. */
+async function crashAfterRefundSent(refundId: string): Promise<void> {
+  console.error(`[flint] FLINT_TEST_CRASH_AFTER_REFUND: killing the process after refunding ${refundId}`);
+  process.kill(process.pid, 'SIGKILL');
+  await new Promise(() => {});
+}
 
 async function main(): Promise<void> {
   let config: Config;
@@ -29,7 +36,8 @@ async function main(): Promise<void> {
   const payments = paymentRuntime(config, db);
   const events = createEventBus(config.redisUrl);
   log(events.kind === 'redis' ? 'live events shared through Redis (REDIS_URL)' : 'live events in memory (set REDIS_URL to share them between instances)');
-  const app = await startServer({ db, clock: systemClock, events, ...payments.deps }, config);
+  const testHooks: TestHooks = { ...payments.deps.testHooks, ...(config.testCrashAfterRefund ? { afterRefundSent: crashAfterRefundSent } : {}) };
+  const app = await startServer({ db, clock: systemClock, events, ...payments.deps, testHooks }, config);
   const stopPayments = payments.started(app.url, log);
   log(`GraphQL API on ${app.url.replace('127.0.0.1', 'localhost')}/graphql${config.development ? ' (GraphiQL enabled)' : ''}`);
 

@@ -44,6 +44,15 @@ export interface Deps {
   stripeWebhookSecret?: string;
   /** Live events for subscriptions (src/realtime/bus.ts): in memory, or Redis when REDIS_URL is set. startServer adds one if unset. */
   events?: import('../realtime/bus.js').EventBus;
+  /** Crash switches of the crash tests (set by src/payments/runtime.ts from src/config.ts); unset everywhere else. */
+  testHooks?: TestHooks;
+}
+
+export interface TestHooks {
+  /** Runs after the processor charged an intent and before Flint records it (the crash test kills the process here). */
+  afterCharge?(paymentIntentId: string): Promise<void>;
+  /** Runs after the processor refunded (or accepted) a refund and before Flint records it (the refund crash test kills the process here). */
+  afterRefundSent?(refundId: string): Promise<void>;
 }
 
 /** A use case runs for one merchant and mode, on behalf of one actor. */

@@ -101,6 +101,11 @@ export interface RefundState {
   lines: LineRow[];
   intent: PaymentIntentRow;
   state: PlanState;
+  /**
+   * Its PENDING refunds that wait for the processor: already answered PENDING, or in flight since
+   * before `staleBefore` (their call probably died). The next call of the order asks about them first.
+   */
+  waiting: string[];
 }
 
 const BY_INTENT = `JOIN "PaymentIntent" pi ON pi."orderId" = o."id" WHERE pi."id" = $1 AND pi."merchantId" = $2 AND pi."livemode" = $3`;
@@ -118,6 +123,7 @@ const LINES_SQL = `SELECT l.*, o."version" AS "orderVersion",
     WHERE rli."lineItemId" = l."id" AND r."status" <> 'FAILED') s ON true
   ${BY_INTENT} ORDER BY l."position"`;
 const TAKEN_SQL = `SELECT o."version" AS "orderVersion",
+    COALESCE(array_agg(r."id" ORDER BY r."id") FILTER (WHERE r."status" = 'PENDING' AND (r."processorReference" IS NOT NULL OR r."createdAt" < $4)), '{}') AS "waiting",
     COALESCE(SUM(r."amount"), 0)::bigint AS "amount", COALESCE(SUM(r."taxAmount"), 0)::bigint AS "tax",
     COALESCE(SUM(CASE WHEN r."paymentIntentId" <> pi."id" THEN 0
                       WHEN r."amount" < 0 THEN -r."amount"
@@ -130,7 +136,7 @@ type TakenLine = LineRow &
   Versioned & { takenQuantity: number; takenGross: bigint; takenDiscount: bigint; takenTax: bigint; takenExclusiveTax: bigint; takenAmount: bigint };
 
 /** The state createRefund and refundPreview plan on; null for an intent of another merchant or mode. */
-export async function loadRefundState(scope: Pick<Scope, 'deps' | 'merchantId' | 'livemode'>, intentId: string): Promise<RefundState | null> {
+export async function loadRefundState(scope: Pick<Scope, 'deps' | 'merchantId' | 'livemode'>, intentId: string, staleBefore: Date): Promise<RefundState | null> {
   if (typeof intentId !== 'string' || intentId.length === 0) return null;
   const pool = sqlPool(scope.deps.db);
   const values = [intentId, scope.merchantId, scope.livemode];
@@ -139,7 +145,7 @@ export async function loadRefundState(scope: Pick<Scope, 'deps' | 'merchantId' |
       readRows<PaymentIntentRow & Versioned>(pool, 'flint_refund_intent', INTENT_SQL, values),
       readRows<OrderRow>(pool, 'flint_refund_order', ORDER_SQL, values),
       readRows<TakenLine>(pool, 'flint_refund_lines', LINES_SQL, values),
-      readRows<Versioned & { amount: bigint; tax: bigint; credit: bigint }>(pool, 'flint_refund_taken', TAKEN_SQL, values),
+      readRows<Versioned & { waiting: string[]; amount: bigint; tax: bigint; credit: bigint }>(pool, 'flint_refund_taken', TAKEN_SQL, [...values, staleBefore]),
     ]);
     const order = orders[0];
     const intentRow = intents[0];
@@ -173,7 +179,7 @@ export async function loadRefundState(scope: Pick<Scope, 'deps' | 'merchantId' |
       taken: { amount: totals.amount, tax: totals.tax },
       intent: { id: intent.id, status: intent.status, currency: intent.currency, amount: intent.amount, reserved: intent.refundedAmount, credit: totals.credit },
     };
-    return { version: order.version, seen, value: { order, lines, intent, state } };
+    return { version: order.version, seen, value: { order, lines, intent, state, waiting: totals.waiting } };
   });
 }
 

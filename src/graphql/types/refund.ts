@@ -4,7 +4,7 @@ import { Money, MoneyInput, money } from './money.js';
 import { UserError, IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
 import { LineItem, NetAmounts, OrderPayload, OrderStatusEnum, toPayload } from './order.js';
 import { requireScope } from '../context.js';
-import { closeOrder, createRefund, previewRefund, type CreateRefundResult, type RefundPreviewResult, type RefundReason, type RefundStatus } from '../../domain/refunds.js';
+import { closeOrder, createRefund, previewRefund, type CreateRefundResult, type RefundPreviewResult, type RefundReason, type RefundStatus } from '../../refunds/index.js';
 import type { LineRow } from '../../domain/order-model.js';
 import type { OrderStatus } from '../../pricing/index.js';
 
