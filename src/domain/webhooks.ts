@@ -9,7 +9,7 @@ import type Stripe from 'stripe';
 import type { Actor, Deps } from './context.js';
 import { applyChargeResultInTx, transaction } from './payments.js';
 import { kickOutbox } from './receipts.js';
-import { applyStripeRefundEvent, refreshRefund } from './refunds.js';
+import { applyStripeRefundEvent, refreshRefund } from '../refunds/index.js';
 import { stripeIntentResult } from '../payments/index.js';
 import type { Prisma } from '../generated/prisma/client.js';
 

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { Db, Deps } from '../domain/context.js';
 import { systemClock } from '../domain/context.js';
 import { reconcilePendingPayments } from '../domain/payments.js';
-import { reconcilePendingRefunds } from '../domain/refunds.js';
+import { reconcilePendingRefunds } from '../refunds/index.js';
 import { smtpMailer, startOutboxWorker } from '../domain/receipts.js';
 import { selectProcessor } from './index.js';
 
