@@ -11,6 +11,8 @@ export interface Config {
   smtpUrl: string | null;
   /** GraphiQL and friendlier errors; never in production. */
   development: boolean;
+  /** Crash test only (FLINT_TEST_CRASH_AFTER_CHARGE=1 with NODE_ENV=test): the process kills itself after a charge, before recording it. */
+  testCrashAfterCharge: boolean;
   /** Crash test only (FLINT_TEST_CRASH_AFTER_REFUND=1 with NODE_ENV=test): the process kills itself after a refund was sent, before recording it. */
   testCrashAfterRefund: boolean;
 }
@@ -73,6 +75,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('STRIPE_WEBHOOK_SECRET is set but STRIPE_SECRET_KEY is not: set both to use Stripe, or neither for the sandbox');
   }
 
+  const testCrashAfterCharge = optional(env, 'FLINT_TEST_CRASH_AFTER_CHARGE') === '1';
+  if (testCrashAfterCharge && env.NODE_ENV !== 'test') {
+    problems.push('FLINT_TEST_CRASH_AFTER_CHARGE is a switch of the crash tests: it is accepted only with NODE_ENV=test');
+  }
+
   const testCrashAfterRefund = optional(env, 'FLINT_TEST_CRASH_AFTER_REFUND') === '1';
   if (testCrashAfterRefund && env.NODE_ENV !== 'test') {
     problems.push('FLINT_TEST_CRASH_AFTER_REFUND is a switch of the crash tests: it is accepted only with NODE_ENV=test');
@@ -87,6 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stripeWebhookSecret,
     smtpUrl,
     development: env.NODE_ENV === 'development',
+    testCrashAfterCharge,
     testCrashAfterRefund,
   };
 }

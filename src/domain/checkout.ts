@@ -1,11 +1,13 @@
 // Hosted checkout: a page on this server (/checkout/<id>) where the buyer pays an order. The session
-// lives 24 hours (clock from deps); paying goes through payOrder like any other payment, and the session
-// becomes COMPLETE in the same transaction that records the successful payment.
+// lives 24 hours (clock from deps). Creating one is planned on the order as read and written in one
+// guarded write (src/kernel/write-path.ts); paying goes through payOrder like any other payment, and the
+// session becomes COMPLETE in the same write that records the successful payment.
 import type { Scope } from './context.js';
-import { Activities, appendActivity } from './activity.js';
+import { Activities } from './activity.js';
 import { type Outcome, fail, notFound, ok, userError, type UserError } from './errors.js';
-import { runMutation } from './mutation.js';
 import { orderActions, orderFacts } from './order-model.js';
+import { loadOrderState, orderGuard } from '../orders/order-state.js';
+import { runWrite } from '../kernel/write-path.js';
 import { invalidTransitionMessage } from '../pricing/index.js';
 import { newId } from '../ids.js';
 import type { CheckoutSession as CheckoutSessionRow } from '../generated/prisma/client.js';
@@ -48,45 +50,45 @@ export async function createCheckoutSession(scope: Scope, input: CreateCheckoutS
   checkRedirectUrl(errors, input.cancelUrl, 'cancelUrl');
   if (errors.length > 0) return fail(...errors);
   let created: CheckoutSessionRow | null = null;
-  const { outcome } = await runMutation<{ checkoutSessionId: string }>({
+  const { outcome, replayed } = await runWrite<{ checkoutSessionId: string }>({
     scope,
     operation: 'createCheckoutSession',
     input: input as unknown as Record<string, unknown>,
-    run: async ({ tx, at, idempotencyKey }) => {
-      const locked = await tx.$queryRaw<{ id: string }[]>`
-        SELECT id FROM "Order" WHERE id = ${input.orderId} AND "merchantId" = ${scope.merchantId} AND livemode = ${scope.livemode} FOR UPDATE`;
-      if (locked.length === 0) return fail(notFound('order', input.orderId, ['input', 'orderId']));
-      const { lineItems: lines, ...order } = await tx.order.findUniqueOrThrow({
-        where: { id: input.orderId },
-        include: { lineItems: { orderBy: { position: 'asc' } } },
-      });
+    plan: async (at) => {
+      const state = await loadOrderState(scope, input.orderId);
+      if (!state) return fail(notFound('order', input.orderId, ['input', 'orderId']));
+      const { order, lines } = state;
       const guard = orderActions(order, lines).find((g) => g.action === 'CREATE_CHECKOUT_SESSION');
       if (!guard?.allowed) {
         if (order.status === 'OPEN') return fail(userError('NOTHING_TO_PAY', guard?.reason ?? 'Nothing to pay.', ['input', 'orderId']));
         return fail(userError('INVALID_STATE_TRANSITION', invalidTransitionMessage(orderFacts(order, lines), 'CREATE_CHECKOUT_SESSION'), ['input', 'orderId']));
       }
-      const id = newId('CheckoutSession');
-      created = await tx.checkoutSession.create({
-        data: {
-          id,
-          merchantId: scope.merchantId,
-          livemode: scope.livemode,
-          orderId: order.id,
-          status: 'OPEN',
-          successUrl: input.successUrl ?? null,
-          cancelUrl: input.cancelUrl ?? null,
-          expiresAt: new Date(at.getTime() + CHECKOUT_SESSION_TTL_MS),
-          createdAt: at,
+      const session: CheckoutSessionRow = {
+        id: newId('CheckoutSession'),
+        merchantId: scope.merchantId,
+        livemode: scope.livemode,
+        orderId: order.id,
+        status: 'OPEN',
+        successUrl: input.successUrl ?? null,
+        cancelUrl: input.cancelUrl ?? null,
+        expiresAt: new Date(at.getTime() + CHECKOUT_SESSION_TTL_MS),
+        completedAt: null,
+        createdAt: at,
+      };
+      created = session;
+      return ok({
+        result: { checkoutSessionId: session.id },
+        write: {
+          // The order must still be as judged (a session does not change the order row itself).
+          guards: [orderGuard(order)],
+          ops: [{ kind: 'insert', table: 'CheckoutSession', rows: [session] }],
+          entries: [Activities.checkoutSessionCreated(order.id, { checkoutSessionId: session.id, status: 'OPEN', expiresAt: session.expiresAt })],
         },
       });
-      await appendActivity(tx, scope, at, idempotencyKey, [
-        Activities.checkoutSessionCreated(order.id, { checkoutSessionId: id, status: 'OPEN', expiresAt: created.expiresAt }),
-      ]);
-      return ok({ checkoutSessionId: id });
     },
   });
   if (!outcome.ok) return outcome;
-  if (created) return ok(created);
+  if (created && !replayed) return ok(created);
   const stored = await loadCheckoutSession(scope, outcome.value.checkoutSessionId);
   if (!stored) throw new Error(`checkout session ${outcome.value.checkoutSessionId} of a stored idempotent result is missing`);
   return ok(stored);

@@ -710,10 +710,26 @@ export async function redeemCoupons(
     customerKey,
   );
 
+  const errors = redemptionErrors(locked as unknown as CouponRow[], uses, customerKey, at);
+  if (locked.length !== ids.length) throw new Error(`redeemCoupons: coupons of order ${orderId} are missing`);
+  if (errors.length > 0) return fail(...errors);
+
+  await tx.couponRedemption.createMany({
+    data: ids.map((couponId) => ({ couponId, orderId, merchantId: scope.merchantId, livemode: scope.livemode, customerKey, createdAt: at })),
+  });
+  await tx.coupon.updateMany({ where: { id: { in: ids } }, data: { timesRedeemed: { increment: 1 } } });
+  return ok(null);
+}
+
+/**
+ * Why the order's coupons cannot be counted as used now (the userErrors of a payment that must not
+ * charge), in the order given: deactivated, outside its window, limited per customer without a
+ * customer, or over a limit. Shared by redeemCoupons and planRedemptions.
+ */
+function redemptionErrors(coupons: readonly CouponRow[], uses: Map<string, number>, customerKey: string | null, at: Date): UserError[] {
   const path = ['input', 'orderId'];
   const errors: UserError[] = [];
-  for (const c of locked) {
-    const row = c as unknown as CouponRow;
+  for (const c of coupons) {
     if (!c.active) {
       errors.push(
         userError(
@@ -724,7 +740,7 @@ export async function redeemCoupons(
       );
       continue;
     }
-    const window = windowError(row, at, path, true);
+    const window = windowError(c, at, path, true);
     if (window) {
       errors.push(window);
       continue;
@@ -739,17 +755,50 @@ export async function redeemCoupons(
       );
       continue;
     }
-    const limit = limitError(row, uses.get(c.id) ?? 0, customerKey, path, true);
+    const limit = limitError(c, uses.get(c.id) ?? 0, customerKey, path, true);
     if (limit) errors.push(limit);
   }
-  if (locked.length !== ids.length) throw new Error(`redeemCoupons: coupons of order ${orderId} are missing`);
-  if (errors.length > 0) return fail(...errors);
+  return errors;
+}
 
-  await tx.couponRedemption.createMany({
-    data: ids.map((couponId) => ({ couponId, orderId, merchantId: scope.merchantId, livemode: scope.livemode, customerKey, createdAt: at })),
-  });
-  await tx.coupon.updateMany({ where: { id: { in: ids } }, data: { timesRedeemed: { increment: 1 } } });
-  return ok(null);
+export interface CouponUse {
+  couponId: string;
+  orderId: string;
+  customerKey: string | null;
+}
+
+/**
+ * The redemptions a payment of the order records (the couponUses of its write), planned outside any
+ * transaction on the coupons as read: the same coupons and userErrors as redeemCoupons. The write
+ * re-checks active, window and both limits under the coupon locks; a refused write is planned again,
+ * and this then reports the exact userError.
+ */
+export async function planRedemptions(
+  scope: Scope,
+  order: Pick<OrderRow, 'id' | 'customerId' | 'buyerEmail' | 'discounts'>,
+  attached: readonly CouponRow[],
+  redeemed: ReadonlySet<string>,
+  at: Date,
+  buyerEmail: string | null,
+): Promise<Outcome<CouponUse[]>> {
+  const taking = new Set(
+    ((order.discounts as { couponId?: string; amount?: number }[] | null) ?? []).filter((d) => (d.amount ?? 0) > 0 && d.couponId).map((d) => d.couponId!),
+  );
+  const coupons = attached.filter((c) => taking.has(c.id) && !redeemed.has(c.id)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  if (coupons.length === 0) return ok([]);
+  const customerKey = customerKeyOf(order) ?? (buyerEmail?.trim().toLowerCase() || null);
+  const limited = coupons.filter((c) => c.maxRedemptionsPerCustomer !== null).map((c) => c.id);
+  const uses = new Map(
+    customerKey === null || limited.length === 0
+      ? []
+      : (await readRows<{ couponId: string; uses: number }>(sqlPool(scope.deps.db), 'flint_coupon_customer_uses', CUSTOMER_USES_SQL, [limited, customerKey])).map((u) => [
+          u.couponId,
+          u.uses,
+        ]),
+  );
+  const errors = redemptionErrors(coupons, uses, customerKey, at);
+  if (errors.length > 0) return fail(...errors);
+  return ok(coupons.map((c) => ({ couponId: c.id, orderId: order.id, customerKey })));
 }
 
 /**

@@ -1,22 +1,26 @@
 // Receipts: written with the payment, delivered after commit, at most once.
 //
-// When a payment settles (src/domain/payments.ts), its receipt — items, discounts, tax, total, paid, as
-// text and HTML — and an outbox message are inserted in the same transaction. After commit (and on a
+// When a payment settles (src/payments/record-charge.ts), its receipt — items, discounts, tax, total,
+// paid, as text and HTML — and an outbox message are rows of the same write (receiptOps). After commit (and on a
 // timer, for retries and for messages left by a restart) the outbox worker delivers due messages:
 //   - it claims one message by moving it PENDING → SENDING in a single UPDATE (FOR UPDATE SKIP LOCKED),
 //     so two workers never send the same receipt;
-//   - after the SMTP server accepted the message it marks it SENT and sets PaymentIntent.receiptSentAt;
+//   - after the SMTP server accepted the message it marks it SENT and sets PaymentIntent.receiptSentAt
+//     (one statement); nothing is locked while the message is being sent;
 //   - a failure that certainly delivered nothing (connection refused, a 4xx answer) puts it back to
 //     PENDING with exponential backoff; anything else ends it FAILED. A message whose worker died while
 //     SENDING stays SENDING: it may have gone out, and sending it again could duplicate it.
 // Without SMTP_URL (no mailer) the messages wait in the outbox, PENDING.
 import nodemailer from 'nodemailer';
-import type { Deps, Scope, Tx } from './context.js';
+import type { Deps, Scope } from './context.js';
 import type { LineRow, OrderRow } from './order-model.js';
 import { orderNetAmounts, storedTaxLines, takenDiscounts } from './order-model.js';
 import { formatMoney } from '../pricing/index.js';
 import { newId } from '../ids.js';
 import type { PaymentIntent as PaymentIntentRow } from '../generated/prisma/client.js';
+import type { Op } from '../kernel/writer.js';
+import { readRows } from '../kernel/rows.js';
+import { sqlPool } from '../db/prisma.js';
 
 export interface MailMessage {
   to: string;
@@ -114,31 +118,31 @@ export function buildReceipt(input: ReceiptInput): { subject: string; text: stri
   return { subject, text, html };
 }
 
-/** Inserts the receipt of a settled payment and its outbox message, in the payment's transaction. */
-export async function queueReceipt(
-  tx: Tx,
-  args: { scope: Scope; at: Date; order: OrderRow; lines: LineRow[]; intent: PaymentIntentRow },
-): Promise<void> {
+/** The rows of a settled payment's receipt and its outbox message, written in the payment's write. */
+export function receiptOps(args: {
+  scope: Pick<Scope, 'merchantId' | 'livemode'>;
+  at: Date;
+  merchantName: string;
+  order: OrderRow;
+  lines: LineRow[];
+  intent: PaymentIntentRow;
+}): Op[] {
   const { scope, at, order, lines, intent } = args;
-  if (!intent.receiptEmail) return;
-  const merchant = await tx.merchant.findUnique({ where: { id: scope.merchantId }, select: { name: true } });
-  const content = buildReceipt({ merchantName: merchant?.name ?? 'Flint', order, lines, intent });
+  if (!intent.receiptEmail) return [];
+  const content = buildReceipt({ merchantName: args.merchantName, order, lines, intent });
   const id = newId('Receipt');
-  await tx.receipt.create({
-    data: {
-      id,
-      merchantId: scope.merchantId,
-      livemode: scope.livemode,
-      orderId: order.id,
-      paymentIntentId: intent.id,
-      toEmail: intent.receiptEmail,
-      ...content,
-      createdAt: at,
+  return [
+    {
+      kind: 'insert',
+      table: 'Receipt',
+      rows: [{ id, merchantId: scope.merchantId, livemode: scope.livemode, orderId: order.id, paymentIntentId: intent.id, toEmail: intent.receiptEmail, ...content, createdAt: at }],
     },
-  });
-  await tx.outboxMessage.create({
-    data: { id: newId('OutboxMessage'), kind: RECEIPT_KIND, refId: id, status: 'PENDING', nextAttemptAt: at, createdAt: at },
-  });
+    {
+      kind: 'insert',
+      table: 'OutboxMessage',
+      rows: [{ id: newId('OutboxMessage'), kind: RECEIPT_KIND, refId: id, status: 'PENDING', attempts: 0, nextAttemptAt: at, createdAt: at }],
+    },
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -170,17 +174,26 @@ interface ClaimedMessage {
   attempts: number;
 }
 
+const CLAIM_SQL = `UPDATE "OutboxMessage" SET "status" = 'SENDING', "attempts" = "attempts" + 1
+  WHERE "id" = (
+    SELECT "id" FROM "OutboxMessage"
+    WHERE "status" = 'PENDING' AND "kind" = $1 AND "nextAttemptAt" <= $2
+    ORDER BY "nextAttemptAt", "id"
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED)
+  AND "status" = 'PENDING'
+  RETURNING "id", "refId", "attempts"`;
+const RECEIPT_SQL = 'SELECT "toEmail", "subject", "text", "html", "paymentIntentId" FROM "Receipt" WHERE "id" = $1';
+const GIVE_UP_SQL = `UPDATE "OutboxMessage" SET "status" = 'FAILED', "lastError" = $2 WHERE "id" = $1 AND "status" = 'SENDING'`;
+const RETRY_SQL = `UPDATE "OutboxMessage" SET "status" = 'PENDING', "lastError" = $2, "nextAttemptAt" = $3 WHERE "id" = $1 AND "status" = 'SENDING'`;
+/** SENT and the intent's receiptSentAt in one statement (one transaction). */
+const SENT_SQL = `WITH sent AS (
+    UPDATE "OutboxMessage" SET "status" = 'SENT', "sentAt" = $2, "lastError" = NULL WHERE "id" = $1 AND "status" = 'SENDING' RETURNING "id")
+  UPDATE "PaymentIntent" SET "receiptSentAt" = $2 WHERE "id" = $3 AND "receiptSentAt" IS NULL AND EXISTS (SELECT 1 FROM sent)`;
+const NEXT_DUE_SQL = `SELECT "nextAttemptAt" FROM "OutboxMessage" WHERE "status" = 'PENDING' AND "kind" = $1 ORDER BY "nextAttemptAt" LIMIT 1`;
+
 async function claimDue(deps: Deps, now: Date): Promise<ClaimedMessage | null> {
-  const rows = await deps.db.$queryRaw<ClaimedMessage[]>`
-    UPDATE "OutboxMessage" SET status = 'SENDING', attempts = attempts + 1
-    WHERE id = (
-      SELECT id FROM "OutboxMessage"
-      WHERE status = 'PENDING' AND kind = ${RECEIPT_KIND} AND "nextAttemptAt" <= ${now}
-      ORDER BY "nextAttemptAt", id
-      LIMIT 1
-      FOR UPDATE SKIP LOCKED)
-    AND status = 'PENDING'
-    RETURNING id, "refId", attempts`;
+  const rows = await readRows<ClaimedMessage>(sqlPool(deps.db), 'flint_outbox_claim', CLAIM_SQL, [RECEIPT_KIND, now]);
   return rows[0] ?? null;
 }
 
@@ -198,9 +211,12 @@ export async function deliverOutbox(deps: Deps): Promise<OutboxRun> {
   for (;;) {
     const message = await claimDue(deps, deps.clock.now());
     if (!message) break;
-    const receipt = await deps.db.receipt.findUnique({ where: { id: message.refId } });
+    const pool = sqlPool(deps.db);
+    const [receipt] = await readRows<{ toEmail: string; subject: string; text: string; html: string; paymentIntentId: string }>(pool, 'flint_outbox_receipt', RECEIPT_SQL, [
+      message.refId,
+    ]);
     if (!receipt) {
-      await deps.db.outboxMessage.update({ where: { id: message.id }, data: { status: 'FAILED', lastError: 'receipt not found' } });
+      await pool.query(GIVE_UP_SQL, [message.id, 'receipt not found']);
       run.failed += 1;
       continue;
     }
@@ -209,21 +225,13 @@ export async function deliverOutbox(deps: Deps): Promise<OutboxRun> {
     } catch (error) {
       const reason = String((error as Error)?.message ?? error).slice(0, 1000);
       const retry = certainlyUndelivered(error) && message.attempts < OUTBOX_MAX_ATTEMPTS;
-      await deps.db.outboxMessage.updateMany({
-        where: { id: message.id, status: 'SENDING' },
-        data: retry
-          ? { status: 'PENDING', lastError: reason, nextAttemptAt: new Date(deps.clock.now().getTime() + outboxBackoffMs(message.attempts)) }
-          : { status: 'FAILED', lastError: reason },
-      });
+      if (retry) await pool.query(RETRY_SQL, [message.id, reason, new Date(deps.clock.now().getTime() + outboxBackoffMs(message.attempts))]);
+      else await pool.query(GIVE_UP_SQL, [message.id, reason]);
       if (retry) run.retried += 1;
       else run.failed += 1;
       continue;
     }
-    const sentAt = deps.clock.now();
-    await deps.db.$transaction([
-      deps.db.outboxMessage.updateMany({ where: { id: message.id, status: 'SENDING' }, data: { status: 'SENT', sentAt, lastError: null } }),
-      deps.db.paymentIntent.updateMany({ where: { id: receipt.paymentIntentId, receiptSentAt: null }, data: { receiptSentAt: sentAt } }),
-    ]);
+    await pool.query(SENT_SQL, [message.id, deps.clock.now(), receipt.paymentIntentId]);
     run.sent += 1;
   }
   return run;
@@ -239,11 +247,7 @@ export function kickOutbox(deps: Deps): void {
   const next = previous
     .then(async () => {
       await deliverOutbox(deps);
-      const due = await deps.db.outboxMessage.findFirst({
-        where: { status: 'PENDING', kind: RECEIPT_KIND },
-        orderBy: { nextAttemptAt: 'asc' },
-        select: { nextAttemptAt: true },
-      });
+      const [due] = await readRows<{ nextAttemptAt: Date }>(sqlPool(deps.db), 'flint_outbox_next_due', NEXT_DUE_SQL, [RECEIPT_KIND]);
       if (due) {
         clearTimeout(timers.get(deps));
         const delay = Math.max(10, due.nextAttemptAt.getTime() - deps.clock.now().getTime());

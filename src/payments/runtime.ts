@@ -1,22 +1,33 @@
 // Wiring of the payment feature into the running server (src/main.ts): the processor chosen by
-// STRIPE_SECRET_KEY, receipts by SMTP_URL, the webhook secret, the public URL of the hosted pages, and
-// the start-up work — reconciling payments a previous process left PROCESSING, and the outbox worker.
+// STRIPE_SECRET_KEY, receipts by SMTP_URL, the webhook secret, the public URL of the hosted pages, the
+// crash tests' switch, and the start-up work — reconciling payments and refunds a previous process left
+// open, finishing idempotency keys still pending (settlePendingKeys), and the outbox worker.
 import type { Config } from '../config.js';
-import type { Db, Deps } from '../domain/context.js';
+import type { Db, Deps, TestHooks } from '../domain/context.js';
 import { systemClock } from '../domain/context.js';
-import { reconcilePendingPayments } from '../domain/payments.js';
 import { reconcilePendingRefunds } from '../refunds/index.js';
 import { smtpMailer, startOutboxWorker } from '../domain/receipts.js';
+import { settlePendingKeys } from '../kernel/pending-result.js';
+import { reconcilePendingPayments } from './reconcile.js';
 import { selectProcessor } from './index.js';
 
 export interface PaymentRuntime {
   /** Fields to spread into the server's Deps. */
-  deps: Pick<Deps, 'paymentProcessor' | 'mailer' | 'publicUrl' | 'stripeWebhookSecret'>;
+  deps: Pick<Deps, 'paymentProcessor' | 'mailer' | 'publicUrl' | 'stripeWebhookSecret' | 'testHooks'>;
   /** Call once the server listens: records its URL (unless PUBLIC_URL is set) and starts the background work. */
   started(serverUrl: string, log: (message: string) => void): () => void;
 }
 
-export function paymentRuntime(config: Pick<Config, 'stripeSecretKey' | 'stripeWebhookSecret' | 'smtpUrl'>, db: Db): PaymentRuntime {
+/** The crash test's switch: die (SIGKILL) after the processor charged and before Flint records it. */
+const crashAfterCharge: TestHooks = {
+  async afterCharge(paymentIntentId) {
+    console.error(`[flint] FLINT_TEST_CRASH_AFTER_CHARGE: killing the process after charging ${paymentIntentId}`);
+    process.kill(process.pid, 'SIGKILL');
+    await new Promise(() => {});
+  },
+};
+
+export function paymentRuntime(config: Pick<Config, 'stripeSecretKey' | 'stripeWebhookSecret' | 'smtpUrl' | 'testCrashAfterCharge'>, db: Db): PaymentRuntime {
   const configured = process.env.PUBLIC_URL?.trim() || null;
   let publicUrl = configured ?? 'http://localhost:4000';
   const deps: PaymentRuntime['deps'] = {
@@ -24,6 +35,7 @@ export function paymentRuntime(config: Pick<Config, 'stripeSecretKey' | 'stripeW
     paymentProcessor: selectProcessor({ stripeSecretKey: config.stripeSecretKey, db, publicUrl: () => publicUrl }),
     ...(config.smtpUrl ? { mailer: smtpMailer(config.smtpUrl) } : {}),
     ...(config.stripeWebhookSecret ? { stripeWebhookSecret: config.stripeWebhookSecret } : {}),
+    ...(config.testCrashAfterCharge ? { testHooks: crashAfterCharge } : {}),
   };
   return {
     deps,
@@ -34,10 +46,14 @@ export function paymentRuntime(config: Pick<Config, 'stripeSecretKey' | 'stripeW
       void reconcilePendingPayments(full, log)
         .then(({ reconciled, stillOpen }) => log(`payments reconciled at start-up: ${reconciled} settled, ${stillOpen} still open`))
         .catch((error: unknown) => console.error('[flint] payment reconciliation failed', error))
-        // Refunds a previous process left PENDING (refunds issue): asked about at the processor, once.
+        // Refunds a previous process left PENDING: asked about at the processor, once.
         .then(() => reconcilePendingRefunds(full, log))
         .then((r) => log(`refunds reconciled at start-up: ${r.reconciled} settled, ${r.stillPending} still pending`))
-        .catch((error: unknown) => console.error('[flint] refund reconciliation failed', error));
+        .catch((error: unknown) => console.error('[flint] refund reconciliation failed', error))
+        // Keys still pending after that (a call whose outcome was recorded but not its result).
+        .then(() => settlePendingKeys(full))
+        .then((k) => log(`idempotency keys settled at start-up: ${k.settled} finished, ${k.stillPending} still pending`))
+        .catch((error: unknown) => console.error('[flint] settling pending idempotency keys failed', error));
       return startOutboxWorker(full);
     },
   };

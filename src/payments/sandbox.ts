@@ -1,10 +1,14 @@
 // The sandbox processor: offline, deterministic, and faithful where it matters. It answers Stripe's test
 // tokens with Stripe's outcomes and messages, and it behaves like an external processor: its ledger
 // (SandboxCharge / SandboxRefund) is written in its own statements, outside Flint's transactions, so a
-// charge it made survives a crash of the Flint process that asked for it. Each idempotency key maps to
+// charge it made survives a crash of the Flint process that asked for it. A charge is one plain SQL
+// statement (it sits on payOrder's path). Each idempotency key maps to
 // exactly one charge: replaying a key returns the first result and never charges twice, even when the
 // replay races the original (the unique key makes the second insert wait for the first, then find it).
+import type pg from 'pg';
 import type { Db } from '../domain/context.js';
+import { readRows } from '../kernel/rows.js';
+import { sqlPool } from '../db/prisma.js';
 import { ulid } from '../ids.js';
 import {
   DECLINE_MESSAGES,
@@ -60,6 +64,13 @@ const AUTHENTICATION_FAILURE = {
 };
 
 type ChargeRow = Prisma.SandboxChargeGetPayload<object>;
+
+/** Insert-first: a key's second request inserts nothing and gets nothing back here. */
+const CHARGE_SQL = `INSERT INTO "SandboxCharge" ("id", "idempotencyKey", "token", "amount", "currency", "status", "failureCode", "declineCode", "failureMessage", "returnUrl", "metadata")
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
+  ON CONFLICT ("idempotencyKey") DO NOTHING
+  RETURNING *`;
+const CHARGE_BY_KEY_SQL = 'SELECT * FROM "SandboxCharge" WHERE "idempotencyKey" = $1';
 type RefundRow = Prisma.SandboxRefundGetPayload<object>;
 
 export interface SandboxOptions {
@@ -100,6 +111,42 @@ export class SandboxProcessor implements PaymentProcessor {
     }
   }
 
+  private get pool(): pg.Pool {
+    return sqlPool(this.db);
+  }
+
+  /**
+   * The charge of the request's key: inserted by this call, or the one an earlier request with the key
+   * made. One statement; a concurrent request with the same key waits on the key's unique index for the
+   * first one, and (its row not being in this statement's snapshot) reads it right after.
+   */
+  private async recordCharge(request: ChargeRequest, outcome: Outcome): Promise<ChargeRow> {
+    const metadata = {
+      flint_payment_intent_id: request.paymentIntentId,
+      flint_order_id: request.orderId,
+      flint_merchant_id: request.merchantId,
+      ...(request.customerId ? { flint_customer_id: request.customerId } : {}),
+    };
+    const failed = outcome.status === 'FAILED' ? outcome : null;
+    const inserted = await readRows<ChargeRow>(this.pool, 'flint_sandbox_charge', CHARGE_SQL, [
+      `sbch_${ulid()}`,
+      request.idempotencyKey,
+      request.token,
+      request.amount,
+      request.currency,
+      outcome.status,
+      failed?.code ?? null,
+      failed?.declineCode ?? null,
+      failed?.message ?? null,
+      request.returnUrl,
+      JSON.stringify(metadata),
+    ]);
+    if (inserted[0]) return inserted[0];
+    const [existing] = await readRows<ChargeRow>(this.pool, 'flint_sandbox_charge_by_key', CHARGE_BY_KEY_SQL, [request.idempotencyKey]);
+    if (!existing) throw new Error(`sandbox charge of key ${request.idempotencyKey} is missing`);
+    return existing;
+  }
+
   async confirmPayment(request: ChargeRequest): Promise<ChargeResult> {
     if (request.livemode) {
       return {
@@ -117,32 +164,7 @@ export class SandboxProcessor implements PaymentProcessor {
       declineCode: null,
       message: `No such token: '${request.token}'. The sandbox accepts Stripe's test tokens: ${SANDBOX_TOKEN_NAMES.join(', ')}.`,
     };
-    const id = `sbch_${ulid()}`;
-    // Insert-first: a concurrent request with the same key waits here for the first one, then finds it.
-    await this.db.sandboxCharge.createMany({
-      data: [
-        {
-          id,
-          idempotencyKey: request.idempotencyKey,
-          token: request.token,
-          amount: request.amount,
-          currency: request.currency,
-          status: outcome.status,
-          failureCode: outcome.status === 'FAILED' ? outcome.code : null,
-          declineCode: outcome.status === 'FAILED' ? outcome.declineCode : null,
-          failureMessage: outcome.status === 'FAILED' ? outcome.message : null,
-          returnUrl: request.returnUrl,
-          metadata: {
-            flint_payment_intent_id: request.paymentIntentId,
-            flint_order_id: request.orderId,
-            flint_merchant_id: request.merchantId,
-            ...(request.customerId ? { flint_customer_id: request.customerId } : {}),
-          },
-        },
-      ],
-      skipDuplicates: true,
-    });
-    const row = await this.db.sandboxCharge.findUniqueOrThrow({ where: { idempotencyKey: request.idempotencyKey } });
+    const row = await this.recordCharge(request, outcome);
     if (row.amount !== request.amount || row.currency !== request.currency || row.token !== request.token) {
       // Stripe answers the same: a key belongs to one request.
       return {
@@ -157,7 +179,7 @@ export class SandboxProcessor implements PaymentProcessor {
   }
 
   async retrievePayment(ref: PaymentRef): Promise<ChargeResult | null> {
-    const row = await this.db.sandboxCharge.findUnique({ where: { idempotencyKey: ref.idempotencyKey } });
+    const [row] = await readRows<ChargeRow>(this.pool, 'flint_sandbox_charge_by_key', CHARGE_BY_KEY_SQL, [ref.idempotencyKey]);
     return row ? this.result(row) : null;
   }
 

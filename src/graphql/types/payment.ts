@@ -3,7 +3,8 @@ import { Node } from './node.js';
 import { Money, money } from './money.js';
 import { UserError, IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
 import { requireScope } from '../context.js';
-import { payOrder, refundableAmount, type PayOrderResult } from '../../domain/payments.js';
+import { refundableAmount } from '../../domain/payments.js';
+import { payOrder, type PayOrderResult } from '../../payments/pay-order.js';
 
 const STATUS_DESCRIPTIONS = {
   REQUIRES_PAYMENT_METHOD: 'Waiting for a payment method (not used by payOrder, which always brings one).',
