@@ -21,6 +21,8 @@ import type { ActivityRow, UnchainedActivityRow } from '../domain/activity.js';
 import { canonicalAroundSequence, normalizeDelta } from '../domain/audit.js';
 import type { Json } from '../domain/json.js';
 import { rowJson } from '../db/sql.js';
+import { INITIAL_STATUSES, checkOrderStatusChange, checkPaymentTransition, checkRefundTransition, type OrderStatus, type PaymentIntentStatus, type RefundStatus } from '../pricing/index.js';
+import { TransitionError } from './transitions.js';
 
 /** Tables a write may change, parents first: groups are applied in this order (deletes in reverse). */
 export const TABLE_ORDER = [
@@ -125,6 +127,38 @@ function refusalOf(error: unknown): WriteOutcome | null {
   return { ok: false, reason: 'guard', detail: e.constraint ?? e.code };
 }
 
+const STATUS_CHECKS: Record<string, (from: string, to: string) => string | null> = {
+  Order: (from, to) => checkOrderStatusChange(from as OrderStatus, to as OrderStatus),
+  PaymentIntent: (from, to) => checkPaymentTransition(from as PaymentIntentStatus, to as PaymentIntentStatus),
+  Refund: (from, to) => checkRefundTransition(from as RefundStatus, to as RefundStatus),
+};
+
+/**
+ * The lifecycle tables are the only authority on status writes, and every write passes here: a new
+ * order, payment intent or refund starts in one of its initial statuses; a status update names the
+ * status it changes from in a guard (so the database confirms it) and the tables must list the change.
+ */
+function statusProblem(w: Write): string | null {
+  for (const op of w.ops ?? []) {
+    const check = STATUS_CHECKS[op.table];
+    if (!check) continue;
+    for (const row of op.rows as { id?: string; status?: string }[]) {
+      if (row.status === undefined) continue;
+      if (op.kind === 'insert') {
+        const initial = INITIAL_STATUSES[op.table as keyof typeof INITIAL_STATUSES] as readonly string[];
+        if (!initial.includes(row.status)) return `a new ${op.table} cannot start ${row.status} (it starts ${initial.join(' or ')})`;
+        continue;
+      }
+      if (op.kind !== 'update') continue;
+      const from = (w.guards ?? []).find((g) => g.table === op.table && g.id === row.id)?.match.status;
+      if (typeof from !== 'string') return `a status write of ${op.table} ${row.id} must be guarded by the status it changes from`;
+      const refused = check(from, row.status);
+      if (refused) return refused;
+    }
+  }
+  return null;
+}
+
 const SQL = { name: 'flint_write', text: 'SELECT "flint_write"($1::jsonb) AS "result"' };
 
 /** The parameter of one call: the writes' judgements and the groups of rows, parents first. */
@@ -179,6 +213,8 @@ export class Writer {
     if (write.activity.some((r) => r.merchantId !== write.merchantId || r.livemode !== write.livemode)) {
       return Promise.reject(new Error("Writer: a write's entries belong to its merchant and mode"));
     }
+    const badStatus = statusProblem(write);
+    if (badStatus) return Promise.reject(new TransitionError(badStatus));
     return new Promise((resolve, reject) => {
       this.queue.push({ write, publish, resolve, reject });
       if (!this.running) void this.drain();

@@ -37,20 +37,20 @@ const COUPONS_SQL =
   'SELECT c.*, oc."position" AS "attachedPosition" FROM "OrderCoupon" oc JOIN "Coupon" c ON c."id" = oc."couponId" WHERE oc."orderId" = $1 ORDER BY oc."position"';
 
 /**
- * The order of `scope` (null for an id of another merchant or mode), its lines and coupons, in three
- * concurrent reads. They need not agree with each other: the write's guard on the order's version
- * refuses a plan made from a mix, and the plan is made again.
+ * The order of `scope` (null for an id of another merchant or mode), then its lines and coupons. The
+ * order is read first: every change to the lines or coupons also moves the order's version, so lines
+ * newer than the order read make the write's version guard refuse the plan (and it is made again),
+ * while lines older than the order read cannot happen.
  */
 export async function loadOrderState(scope: Scope, orderId: string): Promise<OrderState | null> {
   if (typeof orderId !== 'string' || orderId.length === 0) return null;
   const pool = sqlPool(scope.deps.db);
-  const [orders, lines, coupons] = await Promise.all([
-    readRows<OrderRow>(pool, 'flint_plan_order', ORDER_SQL, [orderId, scope.merchantId, scope.livemode]),
+  const [order] = await readRows<OrderRow>(pool, 'flint_plan_order', ORDER_SQL, [orderId, scope.merchantId, scope.livemode]);
+  if (!order) return null;
+  const [lines, coupons] = await Promise.all([
     readRows<LineRow>(pool, 'flint_plan_lines', LINES_SQL, [orderId]),
     readRows<CouponRow & { attachedPosition: number }>(pool, 'flint_plan_coupons', COUPONS_SQL, [orderId]),
   ]);
-  const order = orders[0];
-  if (!order) return null;
   return {
     order,
     lines,

@@ -29,6 +29,20 @@ export function checkOrderTransition(from: OrderStatus, cause: OrderCause, to: O
   return `the lifecycle has no transition ${from} → ${to} on ${cause}`;
 }
 
+/** Why no cause at all moves an order from `from` to `to`, or null when some row of the tables does. */
+export function checkOrderStatusChange(from: OrderStatus, to: OrderStatus): string | null {
+  if (from === to) return null;
+  const causes = [...TRANSITIONS.map((t) => ({ from: t.from, to: t.to })), ...ORDER_EVENTS];
+  return causes.some((r) => r.from.includes(from) && r.to.includes(to)) ? null : `the lifecycle has no transition ${from} → ${to}`;
+}
+
+/** The statuses a new row starts in (an order is created OPEN; a refund to no processor succeeds at once). */
+export const INITIAL_STATUSES = {
+  Order: ['OPEN'],
+  PaymentIntent: ['PROCESSING'],
+  Refund: ['PENDING', 'SUCCEEDED'],
+} as const;
+
 export type PaymentIntentStatus = 'PROCESSING' | 'REQUIRES_ACTION' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
 
 /** A payment intent's states. A success reported late still wins (the money was captured). */
