@@ -53,10 +53,13 @@ import {
 } from './model.js';
 import { sendRefund } from './processor-calls.js';
 import { recordRefundAnswer } from './record.js';
+import { oneAtATime } from './one-at-a-time.js';
 import { IN_FLIGHT_MS, settleRefunds } from './reconcile.js';
 import { intentLeft, planRefund, validateRefundInput, type RefundPlan } from './refund-plan.js';
 
 const REPLAY_WAIT_MS = 30_000;
+/** A plan's answer (never returned) meaning: settle the waiting refunds, then plan again. */
+const SETTLE_FIRST: UserError = userError('INVALID_STATE_TRANSITION', 'settle the waiting refunds first', []);
 
 function staleBefore(at: Date): Date {
   return new Date(at.getTime() - IN_FLIGHT_MS);
@@ -169,32 +172,42 @@ export async function createRefund(scope: Scope, input: CreateRefundInput): Prom
 
   let made: { refund: RefundWithLines; intent: PaymentIntentRow } | null = null;
   let orderId: string | null = null;
-  let settled = false;
-  const { outcome, replayed } = await runWrite<StoredRefundResult>({
-    scope,
-    operation: CREATE_REFUND,
-    input: { ...rest, idempotencyKey: key },
-    plan: async (at, idempotencyKey) => {
-      made = null;
-      let loaded = await loadRefundState(scope, input.paymentIntentId, staleBefore(at));
-      if (loaded && loaded.waiting.length > 0 && !settled) {
-        // The next call of an order first settles its refunds that are waiting for the processor.
-        settled = true;
-        await settleRefunds(scope.deps, loaded.waiting);
-        loaded = await loadRefundState(scope, input.paymentIntentId, staleBefore(at));
-      }
-      if (!loaded) return fail(notFound('payment intent', input.paymentIntentId, ['input', 'paymentIntentId']));
-      orderId = loaded.order.id;
-      const stateError = refundStateError(loaded, processor.name);
-      if (stateError) return fail(stateError);
-      const planned = planRefund(loaded.state, input);
-      if (!planned.ok) return planned;
-      const reserved = reservation(scope, at, idempotencyKey, loaded, planned.value, input.reason, processor.name);
-      made = { refund: reserved.refund, intent: loaded.intent };
-      const result: StoredRefundResult = { refundId: reserved.refund.id, orderId: loaded.order.id, userErrors: [] as Json, pending: reserved.refund.status === 'PENDING' };
-      return ok({ result, write: reserved.write });
-    },
-  });
+  // Its refunds that wait for the processor are settled first, outside the payment's turn (below).
+  let waiting: string[] = [];
+  const reserve = () =>
+    oneAtATime(input.paymentIntentId, () =>
+      runWrite<StoredRefundResult>({
+        scope,
+        operation: CREATE_REFUND,
+        input: { ...rest, idempotencyKey: key },
+        plan: async (at, idempotencyKey) => {
+          made = null;
+          const loaded = await loadRefundState(scope, input.paymentIntentId, staleBefore(at));
+          if (!loaded) return fail(notFound('payment intent', input.paymentIntentId, ['input', 'paymentIntentId']));
+          orderId = loaded.order.id;
+          if (loaded.waiting.length > 0 && settling) {
+            waiting = loaded.waiting;
+            return fail(SETTLE_FIRST);
+          }
+          const stateError = refundStateError(loaded, processor.name);
+          if (stateError) return fail(stateError);
+          const planned = planRefund(loaded.state, input);
+          if (!planned.ok) return planned;
+          const reserved = reservation(scope, at, idempotencyKey, loaded, planned.value, input.reason, processor.name);
+          made = { refund: reserved.refund, intent: loaded.intent };
+          const result: StoredRefundResult = { refundId: reserved.refund.id, orderId: loaded.order.id, userErrors: [] as Json, pending: reserved.refund.status === 'PENDING' };
+          return ok({ result, write: reserved.write });
+        },
+      }),
+    );
+  let settling = true;
+  let { outcome, replayed } = await reserve();
+  if (!outcome.ok && outcome.errors[0] === SETTLE_FIRST) {
+    // The next call of an order first settles its refunds that are waiting for the processor.
+    await settleRefunds(scope.deps, waiting);
+    settling = false;
+    ({ outcome, replayed } = await reserve());
+  }
   if (replayed && outcome.ok) {
     const final = await awaitFinalResult(scope, key!, outcome.value, REPLAY_WAIT_MS);
     return final ? resultOf(final) : inUse(outcome.value);
@@ -207,6 +220,7 @@ export async function createRefund(scope: Scope, input: CreateRefundInput): Prom
   const answer = await sendRefund(processor, m.refund, m.intent);
   if (answer.status !== 'UNKNOWN' && answer.status !== 'FAILED') await scope.deps.testHooks?.afterRefundSent?.(m.refund.id);
   const after = await recordRefundAnswer(scope.deps, m.refund.id, answer, scope.actor, {
+    paymentIntentId: m.intent.id,
     idempotencyKey: key,
     finish: (recorded) => finishKey(key, finalResultOf(recorded.get(m.refund.id)!)),
   });

@@ -40,7 +40,7 @@ export async function refreshRefund(deps: Deps, refundId: string, actor: Actor =
   if (!refund || refund.status !== 'PENDING') return refund;
   const answer = await askProcessorAboutRefund(deps, processorOf(deps), refund);
   const finish = answer.status === 'UNKNOWN' ? undefined : await pendingCallFinish(deps, refund);
-  return recordRefundAnswer(deps, refund.id, answer, actor, { finish });
+  return recordRefundAnswer(deps, refund.id, answer, actor, { finish, paymentIntentId: refund.paymentIntentId });
 }
 
 /** Refreshes each refund in turn; never throws (the call that asked goes on with what is recorded). */

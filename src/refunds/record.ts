@@ -15,6 +15,7 @@ import type { Guard, Op, Write } from '../kernel/writer.js';
 import type { RefundResult as ProcessorRefundResult } from '../payments/index.js';
 import { bookOps, bucketOf, moveRefund, net, refundableSnapshot, refundSnapshot, type Books } from './bookkeeping.js';
 import { loadRecordState, scopeOfRow, type RecordState, type RefundRow, type RefundStatus } from './model.js';
+import { oneAtATime } from './one-at-a-time.js';
 
 export interface RefundAnswer {
   refundId: string;
@@ -129,7 +130,16 @@ export function planRecords(deps: Deps, state: RecordState, answers: RefundAnswe
   };
 }
 
-const MAX_ATTEMPTS = 25;
+/** A record must be written (the processor has answered): it plans again for a long while before giving up. */
+const MAX_ATTEMPTS = 200;
+
+export interface RecordOptions {
+  /** The createRefund call's key (its entries carry it). */
+  idempotencyKey?: string | null;
+  finish?: FinishOf;
+  /** The refunds' payment, when known: the write takes its turn among this process's refund writes of it. */
+  paymentIntentId?: string;
+}
 
 /**
  * Records `answers` (about refunds of one order) in one guarded write, planning again on what is
@@ -139,8 +149,12 @@ export async function recordRefundAnswers(
   deps: Deps,
   answers: RefundAnswer[],
   actor: Actor,
-  options: { idempotencyKey?: string | null; finish?: FinishOf } = {},
+  options: RecordOptions = {},
 ): Promise<{ after: Map<string, RefundRow>; changed: boolean } | null> {
+  if (options.paymentIntentId) {
+    const { paymentIntentId, ...rest } = options;
+    return oneAtATime(paymentIntentId, () => recordRefundAnswers(deps, answers, actor, rest));
+  }
   const ids = [...new Set(answers.map((a) => a.refundId))];
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const state = await loadRecordState({ deps }, ids);
@@ -150,7 +164,7 @@ export async function recordRefundAnswers(
     if (!plan.write) return plan;
     const outcome = await submitWrite(scopeOfRow(deps, state.order, actor), { ...plan.write, at });
     if (outcome.ok) return plan;
-    if (attempt >= 2) await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
+    if (attempt >= 2) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 * attempt, 50)));
   }
   throw new Error(`recording the processor's answer about refund ${ids.join(', ')} was refused ${MAX_ATTEMPTS} times`);
 }
@@ -161,7 +175,7 @@ export async function recordRefundAnswer(
   refundId: string,
   result: ProcessorRefundResult,
   actor: Actor,
-  options: { idempotencyKey?: string | null; finish?: FinishOf } = {},
+  options: RecordOptions = {},
 ): Promise<RefundRow | null> {
   const recorded = await recordRefundAnswers(deps, [{ refundId, result }], actor, options);
   return recorded?.after.get(refundId) ?? null;

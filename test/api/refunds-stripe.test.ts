@@ -170,4 +170,39 @@ describe('refunds through Stripe', () => {
     expect(atStripe()).toHaveLength(2);
     expect(stripe.fake.requests.filter((x) => x.method === 'GET' && x.path === '/v1/refunds').at(-1)!.query.get('payment_intent')).toBe(stripeIntent);
   });
+
+  it('Stripe reversing succeeded refunds (refund.updated → failed) moves the order back through the lifecycle: REFUNDED → PARTIALLY_REFUNDED → PAID', async () => {
+    const { key, orderId, lineId, intentId } = await paidWith('tok_visa');
+    const first = await refund(key, { paymentIntentId: intentId, lineItems: [{ lineItemId: lineId, quantity: 1 }] });
+    const second = await refund(key, { paymentIntentId: intentId, amountMoney: { amount: 1500, currency: 'USD' } });
+    expect([first.refund!.status, second.refund!.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(second.order!.status).toBe('REFUNDED');
+
+    const reverse = (id: string) => event('refund.updated', { ...stripe.fake.refunds.get(id)!, status: 'failed', failure_reason: 'lost_or_stolen_card' });
+    const reversedFirst = reverse(first.refund!.processorReference!);
+    expect(await deliver(reversedFirst)).toMatchObject({ outcome: 'applied', paymentIntentId: intentId });
+    let order = (await api.exec(GetOrder, { id: orderId }, key)).order!;
+    expect(order.status).toBe('PARTIALLY_REFUNDED');
+    expect(order.netAmounts.refundedMoney.amount).toBe(1500);
+    expect(order.refundable.amountMoney.amount).toBe(1500);
+    expect(order.lineItems[0]!.refundableQuantity).toBe(2);
+    expect(order.refunds.map((x) => [x.id, x.status, x.failureReason])).toEqual([
+      [first.refund!.id, 'FAILED', 'lost_or_stolen_card'],
+      [second.refund!.id, 'SUCCEEDED', null],
+    ]);
+
+    expect(await deliver(reverse(second.refund!.processorReference!))).toMatchObject({ outcome: 'applied', paymentIntentId: intentId });
+    // A reversal delivered again (a new event id) finds the refund FAILED: nothing more changes.
+    expect(await deliver(reverse(first.refund!.processorReference!))).toMatchObject({ outcome: 'unchanged' });
+    order = (await api.exec(GetOrder, { id: orderId }, key)).order!;
+    expect(order.status).toBe('PAID');
+    expect(order.netAmounts.refundedMoney.amount).toBe(0);
+    expect(order.refundable.amountMoney.amount).toBe(3000);
+    const changes = order.activity.filter((a) => a.type === 'refund.failed' || a.type === 'order.status_changed').map((a) => a.type);
+    // paid → partially refunded → refunded, then the two reversals, each with its status change.
+    expect(changes).toEqual(['order.status_changed', 'order.status_changed', 'order.status_changed', 'refund.failed', 'order.status_changed', 'refund.failed', 'order.status_changed']);
+    const row = await api.db.order.findUniqueOrThrow({ where: { id: orderId } });
+    expect([row.refundedAmount, row.pendingRefundAmount, row.refundedTaxAmount]).toEqual([0n, 0n, 0n]);
+    expect((await api.db.paymentIntent.findUniqueOrThrow({ where: { id: intentId } })).refundedAmount).toBe(0n);
+  });
 });
