@@ -23,31 +23,17 @@
 // audit chain; N spreads the GraphQL workers over N merchants); BENCH_PROFILE_DIR=<dir> writes a CPU profile of the server for
 // each GraphQL measurement window (server-createOrder-c<N>.cpuprofile; summarise with
 // `npx tsx bench/profile-top.ts <file>`); BENCH_SERVER_NODE_ARGS passes node flags to the server.
-import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { createPrisma, poolSize } from '../src/db/prisma.js';
 import { createOrder, type CreateOrderInput } from '../src/orders/create.js';
 import { scopeOf, systemClock, type Scope } from '../src/domain/context.js';
-import { newId } from '../src/ids.js';
-import {
-  CREATE_ORDER,
-  GraphQLClient,
-  createOrderInput,
-  envNumber,
-  mib,
-  openBenchDatabase,
-  percentile,
-  post,
-  rssOf,
-  signupTaxedMerchant,
-  table,
-} from './lib.js';
+import { CREATE_ORDER, GraphQLClient, createOrderInput, envNumber, fmt, mib, openBenchDatabase, post, rssOf, signupTaxedMerchant, table } from './lib.js';
+import { buildFloor } from './floor.js';
+import { machineCpu, runLevel, startServerProcess, type LevelResult, type Series, type ServerProcess } from './harness.js';
 
 const WARMUP_MS = envNumber('BENCH_WARMUP_S', 1.5) * 1000;
 const DURATION_MS = envNumber('BENCH_DURATION_S', 8) * 1000;
@@ -62,387 +48,6 @@ const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BEN
 const log = (m: string) => console.log(`[bench] ${m}`);
 
 // ---------------------------------------------------------------------------------------------
-// The server child process
-
-interface ServerProcess {
-  child: ChildProcess;
-  pid: number;
-  url: string;
-  /** Asks the server to profile its CPU until the returned function is called (writes `file`). */
-  profile(file: string): Promise<() => Promise<void>>;
-  stop(): Promise<void>;
-}
-
-function awaitMessage(child: ChildProcess, type: string): Promise<void> {
-  return new Promise((resolve) => {
-    const on = (m: { type?: string }) => {
-      if (m?.type === type) {
-        child.off('message', on);
-        resolve();
-      }
-    };
-    child.on('message', on);
-  });
-}
-
-async function startServerProcess(databaseUrl: string): Promise<ServerProcess> {
-  const entry = fileURLToPath(new URL('./server.ts', import.meta.url));
-  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = fork(entry, [], {
-    execArgv: [...extra, '--import', 'tsx'],
-    env: { ...process.env, BENCH_SERVER_DATABASE_URL: databaseUrl, NODE_ENV: 'production' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the server did not start within 60 s')), 60_000);
-    child.once('message', (m: { type?: string; url: string; pid: number }) => {
-      clearTimeout(timer);
-      if (m?.type === 'ready') resolve(m);
-      else reject(new Error(`unexpected message from the server: ${JSON.stringify(m)}`));
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited before it was ready (code ${code}, signal ${signal})`));
-    });
-  });
-  return {
-    child,
-    pid: ready.pid,
-    url: ready.url,
-    profile: async (file) => {
-      const started = awaitMessage(child, 'profile-started');
-      child.send({ type: 'profile-start' });
-      await started;
-      return async () => {
-        const written = awaitMessage(child, 'profile-written');
-        child.send({ type: 'profile-stop', file });
-        await written;
-      };
-    },
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timedOut = await Promise.race([
-        exited.then(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(true), 15_000).unref()),
-      ]);
-      if (timedOut) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU accounting (Linux /proc): server process, this process, whole machine.
-
-const CLK_TCK = 100;
-
-async function processCpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); utime is field 14, stime field 15.
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** CPU seconds of every process named `postgres` (both clusters, all backends), by pid. */
-async function postgresCpu(): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm !== 'postgres') continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(entry, (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
-    } catch {
-      // the process exited meanwhile
-    }
-  }
-  return out;
-}
-
-/** CPU used between two snapshots by the processes alive at the end (new ones count in full). */
-function postgresCpuDelta(before: Map<string, number>, after: Map<string, number>): number {
-  let total = 0;
-  for (const [pid, secs] of after) total += secs - (before.get(pid) ?? 0);
-  return total;
-}
-
-async function machineCpu(): Promise<{ busy: number; total: number }> {
-  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal: busy = all but idle, iowait and steal.
-  const idle = (v[3] ?? 0) + (v[4] ?? 0) + (v[7] ?? 0);
-  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Load generation
-
-interface LevelResult {
-  series: string;
-  concurrency: number;
-  count: number;
-  errors: number;
-  seconds: number;
-  rate: number;
-  p50: number;
-  p99: number;
-  max: number;
-  serverRssEnd: number | null;
-  serverRssPeak: number | null;
-  serverCores: number | null;
-  benchCores: number;
-  postgresCores: number;
-  /** Busy cores not explained by the server, this process and PostgreSQL: other load on the machine. */
-  otherCores: number;
-  machineBusy: number;
-}
-
-async function runWorkers(concurrency: number, ms: number, op: (worker: number) => Promise<void>, latencies: number[] | null) {
-  let errors = 0;
-  let firstError: unknown = null;
-  const deadline = performance.now() + ms;
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, w) => {
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        try {
-          await op(w);
-          latencies?.push(performance.now() - t0);
-        } catch (err) {
-          errors += 1;
-          firstError ??= err;
-          if (errors > 100) throw err;
-        }
-      }
-    }),
-  );
-  return { errors, firstError };
-}
-
-interface Series {
-  name: string;
-  op: (worker: number) => Promise<void>;
-  /** The server pid when the series goes through the server (RSS and CPU are sampled). */
-  serverPid: number | null;
-}
-
-interface Accumulated {
-  latencies: number[];
-  errors: number;
-  firstError: unknown;
-  seconds: number;
-  serverCpu: number;
-  benchCpu: number;
-  postgresCpu: number;
-  busy: number;
-  total: number;
-  rssPeak: number;
-  rssEnd: number;
-}
-
-/** One measured slice of a series; adds what it saw to `acc`. */
-async function measureSlice(series: Series, concurrency: number, ms: number, acc: Accumulated): Promise<void> {
-  const pid = series.serverPid;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling && pid) {
-      acc.rssPeak = Math.max(acc.rssPeak, await rssOf(pid));
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  const cpu0 = pid ? await processCpuSeconds(pid) : 0;
-  const self0 = process.cpuUsage();
-  const pg0 = await postgresCpu();
-  const m0 = await machineCpu();
-  const t0 = performance.now();
-  const { errors, firstError } = await runWorkers(concurrency, ms, series.op, acc.latencies);
-  acc.seconds += (performance.now() - t0) / 1000;
-  const m1 = await machineCpu();
-  const self1 = process.cpuUsage(self0);
-  const cpu1 = pid ? await processCpuSeconds(pid) : 0;
-  const pg1 = await postgresCpu();
-  sampling = false;
-  await sampler;
-  if (pid) acc.rssEnd = await rssOf(pid);
-  acc.errors += errors;
-  acc.firstError ??= firstError;
-  acc.serverCpu += cpu1 - cpu0;
-  acc.benchCpu += (self1.user + self1.system) / 1e6;
-  acc.postgresCpu += postgresCpuDelta(pg0, pg1);
-  acc.busy += m1.busy - m0.busy;
-  acc.total += m1.total - m0.total;
-}
-
-/**
- * One concurrency level of every series: a warm-up of each, then ROUNDS rounds in which each series
- * runs DURATION/ROUNDS in turn. Interleaving spreads a change of background load over all series,
- * so their ratios hold even on a machine that is not quiet.
- */
-async function runLevel(concurrency: number, series: Series[], profile?: () => Promise<() => Promise<void>>): Promise<LevelResult[]> {
-  for (const s of series) await runWorkers(concurrency, WARMUP_MS, s.op, null);
-  const accs: Accumulated[] = series.map(() => ({
-    latencies: [],
-    errors: 0,
-    firstError: null,
-    seconds: 0,
-    serverCpu: 0,
-    benchCpu: 0,
-    postgresCpu: 0,
-    busy: 0,
-    total: 0,
-    rssPeak: 0,
-    rssEnd: 0,
-  }));
-  const stopProfile = profile ? await profile() : null;
-  for (let r = 0; r < ROUNDS; r++) {
-    for (let i = 0; i < series.length; i++) await measureSlice(series[i]!, concurrency, DURATION_MS / ROUNDS, accs[i]!);
-  }
-  await stopProfile?.();
-  return series.map((s, i) => {
-    const a = accs[i]!;
-    if (a.firstError) log(`${s.name} c=${concurrency}: ${a.errors} errors, first: ${String((a.firstError as Error).message ?? a.firstError).slice(0, 500)}`);
-    a.latencies.sort((x, y) => x - y);
-    const serverCores = s.serverPid ? a.serverCpu / a.seconds : 0;
-    const benchCores = a.benchCpu / a.seconds;
-    const postgresCores = a.postgresCpu / a.seconds;
-    return {
-      series: s.name,
-      concurrency,
-      count: a.latencies.length,
-      errors: a.errors,
-      seconds: a.seconds,
-      rate: a.latencies.length / a.seconds,
-      p50: percentile(a.latencies, 50),
-      p99: percentile(a.latencies, 99),
-      max: a.latencies.at(-1) ?? NaN,
-      serverRssEnd: s.serverPid ? a.rssEnd : null,
-      serverRssPeak: s.serverPid ? Math.max(a.rssPeak, a.rssEnd) : null,
-      serverCores: s.serverPid ? serverCores : null,
-      benchCores,
-      postgresCores,
-      otherCores: Math.max(0, a.busy / a.seconds - serverCores - benchCores - postgresCores),
-      machineBusy: a.busy / a.total,
-    };
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The floor: the same rows with plain pg
-
-type Row = Record<string, unknown>;
-
-interface TableTemplate {
-  table: string;
-  columns: string[];
-  /** Builds the values of one row; jsonb values are pre-serialised strings (cast in SQL). */
-  values: (ids: { orderId: string; lineId: () => string; activityId: string }, at: Date, row: Row, chain?: Chain) => unknown[];
-  rows: Row[];
-  casts: string[];
-}
-
-/** Audit-chain columns of an Activity row (present since the audit chain migration). */
-interface Chain {
-  sequence: bigint;
-  hash: string;
-  previousHash: string | null;
-}
-
-const JSONB_OID = 3802;
-const JSON_OID = 114;
-
-async function tableTemplate(client: pg.PoolClient, tableName: string, where: string, orderId: string): Promise<TableTemplate> {
-  const res = await client.query(`SELECT * FROM "${tableName}" WHERE ${where} = $1 ORDER BY id`, [orderId]);
-  if (res.rows.length === 0) throw new Error(`no ${tableName} rows for ${orderId}`);
-  const fields = res.fields;
-  const columns = fields.map((f) => f.name);
-  // Keep the value of every column the app filled (NULLs included), so both write the same data.
-  const casts = fields.map((f) => (f.dataTypeID === JSONB_OID || f.dataTypeID === JSON_OID ? '::jsonb' : tableName === 'Order' && f.name === 'status' ? '::"OrderStatus"' : ''));
-  const rows: Row[] = res.rows.map((r: Row) => {
-    const out: Row = {};
-    for (const f of fields) {
-      const v = r[f.name];
-      out[f.name] = (f.dataTypeID === JSONB_OID || f.dataTypeID === JSON_OID) && v !== null ? JSON.stringify(v) : v;
-    }
-    return out;
-  });
-  const values: TableTemplate['values'] = (ids, at, row, chain) =>
-    columns.map((c) => {
-      if (c === 'id') return tableName === 'Order' ? ids.orderId : tableName === 'LineItem' ? ids.lineId() : ids.activityId;
-      if (c === 'orderId') return ids.orderId;
-      if (c === 'createdAt' || c === 'updatedAt' || c === 'occurredAt') return at;
-      if (chain && (c === 'sequence' || c === 'hash' || c === 'previousHash')) return c === 'sequence' ? String(chain[c]) : chain[c];
-      return row[c];
-    });
-  return { table: tableName, columns, values, rows, casts };
-}
-
-function insertSql(t: TableTemplate, rowCount: number): string {
-  const n = t.columns.length;
-  const tuples = Array.from({ length: rowCount }, (_, r) => `(${t.columns.map((_, i) => `$${r * n + i + 1}${t.casts[i]}`).join(', ')})`);
-  return `INSERT INTO "${t.table}" (${t.columns.map((c) => `"${c}"`).join(', ')}) VALUES ${tuples.join(', ')}`;
-}
-
-interface Floor {
-  create(): Promise<void>;
-}
-
-async function buildFloor(pool: pg.Pool, orderId: string): Promise<Floor> {
-  const client = await pool.connect();
-  let order: TableTemplate, lines: TableTemplate, activity: TableTemplate;
-  try {
-    order = await tableTemplate(client, 'Order', 'id', orderId);
-    lines = await tableTemplate(client, 'LineItem', '"orderId"', orderId);
-    activity = await tableTemplate(client, 'Activity', '"orderId"', orderId);
-  } finally {
-    client.release();
-  }
-  if (lines.rows.length !== 3 || activity.rows.length !== 1) throw new Error(`unexpected template: ${lines.rows.length} lines, ${activity.rows.length} activities`);
-  const orderSql = insertSql(order, 1);
-  const linesSql = insertSql(lines, lines.rows.length);
-  const activitySql = insertSql(activity, 1);
-  // Audit chain (Activity.sequence/hash/previousHash): the floor fills the columns with values of its
-  // own (negative sequences, which never collide with the app's) and does not lock the chain head.
-  let floorSequence = 0n;
-  let floorHash: string | null = null;
-  const nextFloorChain = (): Chain => {
-    const hash = randomBytes(32).toString('hex');
-    const chain = { sequence: --floorSequence, hash, previousHash: floorHash };
-    floorHash = hash;
-    return chain;
-  };
-  return {
-    async create() {
-      const ids = { orderId: newId('Order'), lineId: () => newId('LineItem'), activityId: newId('Activity') };
-      const at = new Date();
-      const c = await pool.connect();
-      try {
-        await c.query('BEGIN');
-        await c.query(orderSql, order.values(ids, at, order.rows[0]!));
-        await c.query(linesSql, lines.rows.flatMap((r) => lines.values(ids, at, r)));
-        await c.query(activitySql, activity.values(ids, at, activity.rows[0]!, nextFloorChain()));
-        await c.query('COMMIT');
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        c.release();
-      }
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-
-function fmt(n: number, digits = 1): string {
-  return Number.isFinite(n) ? n.toFixed(digits) : '-';
-}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -475,7 +80,11 @@ async function main(): Promise<void> {
     const floor = await buildFloor(pool, sample.id);
     let domainScope: Scope | null = null;
     if (DIAGNOSTICS) {
-      domainDb = createPrisma(database.url);
+      // Our own pool, with an error handler: dropping the database at the end terminates its idle
+      // connections, which would otherwise be an unhandled 'error' event of the pool.
+      const domainPool = new pg.Pool({ connectionString: database.url, max: poolSize(), application_name: 'flint-bench-domain' });
+      domainPool.on('error', () => {});
+      domainDb = createPrisma(database.url, domainPool);
       const { rows } = await pool.query<{ id: string; prefix: string }>('SELECT "id", "prefix" FROM "ApiKey" WHERE "merchantId" = $1 AND NOT "livemode"', [merchant.merchantId]);
       domainScope = scopeOf(
         { db: domainDb, clock: systemClock },
@@ -518,7 +127,7 @@ async function main(): Promise<void> {
         });
       }
       const srv = server;
-      const level = await runLevel(c, series, PROFILE_DIR ? () => srv.profile(path.join(PROFILE_DIR, `server-createOrder-c${c}.cpuprofile`)) : undefined);
+      const level = await runLevel(c, series, { warmupMs: WARMUP_MS, durationMs: DURATION_MS, rounds: ROUNDS }, log, PROFILE_DIR ? () => srv.profile(path.join(PROFILE_DIR, `server-createOrder-c${c}.cpuprofile`)) : undefined);
       agent.destroy();
       results.push(...level);
       for (const r of level) {

@@ -203,19 +203,23 @@ export const CREATE_ORDER_LINE_FIELDS: Record<string, string> = {
   totalMoney: 'totalMoney { amount }',
 };
 
-export function createOrderMutation(omitOrderField?: string, omitLineField?: string): string {
+/** The order fields createOrder's benchmark asks for (CREATE_ORDER_FIELDS), optionally without one. */
+export function orderSelection(omitOrderField?: string, omitLineField?: string): string {
   const lines = Object.entries(CREATE_ORDER_LINE_FIELDS)
     .filter(([k]) => k !== omitLineField)
     .map(([, v]) => v)
     .join(' ');
-  const fields = Object.entries(CREATE_ORDER_FIELDS)
+  return Object.entries(CREATE_ORDER_FIELDS)
     .filter(([k]) => k !== omitOrderField)
     .map(([k, v]) => (k === 'lineItems' ? `lineItems { ${lines} }` : v))
     .join('\n      ');
+}
+
+export function createOrderMutation(omitOrderField?: string, omitLineField?: string): string {
   return `mutation CreateOrder($input: CreateOrderInput!) {
   createOrder(input: $input) {
     order {
-      ${fields}
+      ${orderSelection(omitOrderField, omitLineField)}
     }
     userErrors { code message field }
   }
@@ -253,6 +257,10 @@ export async function rssOf(pid: number): Promise<number> {
   const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
   if (!kb) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(kb) * 1024;
+}
+
+export function fmt(n: number, digits = 1): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-';
 }
 
 export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;

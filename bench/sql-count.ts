@@ -17,89 +17,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
 import path from 'node:path';
-import pg from 'pg';
-import { createPrisma, poolSize } from '../src/db/prisma.js';
+import { createPrisma } from '../src/db/prisma.js';
 import { startServer } from '../src/server.js';
 import { systemClock } from '../src/domain/context.js';
 import { CREATE_ORDER, CREATE_ORDER_FIELDS, CREATE_ORDER_LINE_FIELDS, GraphQLClient, createOrderMutation, createOrderInput, envNumber, openBenchDatabase, percentile, signupTaxedMerchant, table } from './lib.js';
+import { FULL_SQL, compact, connectionsOpened, counted, countingPool, shapes, show, type Recorded } from './sql-trace.js';
 
 const ORDERS = envNumber('BENCH_SQL_ORDERS', 150);
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : null;
 const KS = [1, 10, 50, 100];
 const REPEAT = 3;
 const log = (m: string) => console.log(`[sql-count] ${m}`);
-
-// ---------------------------------------------------------------------------------------------
-// Counting at the driver
-
-interface Recorded {
-  text: string;
-  params: number;
-}
-
-let recording: Recorded[] | null = null;
-let connections = 0;
-
-function countingPool(url: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize(), application_name: 'flint-sql-count' });
-  pool.on('connect', (client) => {
-    connections += 1;
-    const original = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      const first = args[0] as string | { text: string; values?: unknown[] };
-      const text = typeof first === 'string' ? first : first.text;
-      const values = typeof first === 'string' ? (args[1] as unknown[] | undefined) : first.values;
-      recording?.push({ text, params: Array.isArray(values) ? values.length : 0 });
-      return original(...args);
-    };
-  });
-  pool.on('error', () => {});
-  return pool;
-}
-
-/** One line per statement shape: whitespace collapsed, parameter lists of any length folded. */
-function normalize(sql: string): string {
-  return sql
-    .replace(/\s+/g, ' ')
-    .replace(/\$\d+(::[\w"\[\]]+)?(\s*,\s*\$\d+(::[\w"\[\]]+)?)+/g, '$…')
-    .replace(/\$\d+/g, '$?')
-    .trim();
-}
-
-/** For reading: `SELECT <n columns>` instead of a column list longer than 4, no "public". prefix or quotes. */
-function compact(sql: string): string {
-  const short = normalize(sql).replace(/"public"\./g, '');
-  const many = (m: string, cols: string, sep: string, out: (n: number) => string) => {
-    const n = cols.split(sep).length;
-    return n > 4 ? out(n) : m;
-  };
-  return short
-    .replace(/SELECT ((?:"\w+"\."\w+"(?:::text)?(?:, )?)+) FROM/g, (m, cols: string) => many(m, cols, ', ', (n) => `SELECT <${n} columns> FROM`))
-    .replace(/RETURNING ((?:"\w+"\."\w+"(?:::text)?(?:, )?)+)$/g, (m, cols: string) => many(m, cols, ', ', (n) => `RETURNING <${n} columns>`))
-    .replace(/\(((?:"\w+",?){6,})\) VALUES/g, (_m, cols: string) => `(<${cols.split(',').length} columns>) VALUES`)
-    .replace(/"(\w+)"\."(\w+)"/g, '$1.$2');
-}
-
-const FULL_SQL = process.env.BENCH_SQL_FULL === '1';
-const show = (sql: string) => (FULL_SQL ? normalize(sql) : compact(sql));
-
-async function counted<T>(fn: () => Promise<T>): Promise<{ value: T; statements: Recorded[]; ms: number }> {
-  recording = [];
-  const t0 = performance.now();
-  const value = await fn();
-  const ms = performance.now() - t0;
-  // Let anything still in flight for this request settle (there should be nothing).
-  await new Promise((r) => setTimeout(r, 20));
-  const statements = recording;
-  recording = null;
-  return { value, statements, ms };
-}
-
-function shapes(statements: Recorded[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const s of statements) m.set(normalize(s.text), (m.get(normalize(s.text)) ?? 0) + 1);
-  return m;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The query
@@ -201,7 +129,7 @@ async function main(): Promise<void> {
         }
       }),
     );
-    log(`seeded ${ORDERS} orders (3 lines, 3-5 activities each) in ${((Date.now() - t0) / 1000).toFixed(1)} s; pool connections opened so far: ${connections}`);
+    log(`seeded ${ORDERS} orders (3 lines, 3-5 activities each) in ${((Date.now() - t0) / 1000).toFixed(1)} s; pool connections opened so far: ${connectionsOpened()}`);
 
     const run = async (query: string, k: number) => {
       const body = client.body(query, { first: k });
