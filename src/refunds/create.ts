@@ -52,7 +52,7 @@ import {
   type StoredRefundResult,
 } from './model.js';
 import { sendRefund } from './processor-calls.js';
-import { recordRefundAnswer } from './record.js';
+import { recordRefundAnswerWithOrder } from './record.js';
 import { oneAtATime } from './one-at-a-time.js';
 import { IN_FLIGHT_MS, settleRefunds } from './reconcile.js';
 import { intentLeft, planRefund, validateRefundInput, type RefundPlan } from './refund-plan.js';
@@ -66,7 +66,15 @@ function staleBefore(at: Date): Date {
 }
 
 /** The reserve write of a planned refund: the refund and its lines, the reservation, refund.created. */
-function reservation(scope: Scope, at: Date, requestKey: string | null, loaded: RefundState, plan: RefundPlan, reason: RefundReason, processorName: string): { refund: RefundWithLines; write: PlannedWrite } {
+function reservation(
+  scope: Scope,
+  at: Date,
+  requestKey: string | null,
+  loaded: RefundState,
+  plan: RefundPlan,
+  reason: RefundReason,
+  processorName: string,
+): { refund: RefundWithLines; write: PlannedWrite; order: OrderRow; lines: LineRow[] } {
   const { order, lines, intent } = loaded;
   const id = newId('Refund');
   const sends = plan.processorAmount > 0n;
@@ -138,7 +146,14 @@ function reservation(scope: Scope, at: Date, requestKey: string | null, loaded: 
     );
     if (after.order.status !== order.status) entries.push(Activities.orderStatusChanged(order.id, order.status, after.order.status));
   }
-  return { refund, write: { guards: books.guards, ops, entries } };
+  return { refund, write: { guards: books.guards, ops, entries }, order: books.order, lines: after.lines };
+}
+
+/** The reserve's refund, its payment, and the rows as the reserve wrote them. */
+interface Made {
+  refund: RefundWithLines;
+  intent: PaymentIntentRow;
+  written: NonNullable<CreateRefundResult['written']>;
 }
 
 function inUse(stored: StoredRefundResult): CreateRefundResult {
@@ -170,7 +185,7 @@ export async function createRefund(scope: Scope, input: CreateRefundInput): Prom
   const key = input.idempotencyKey ?? null;
   const { idempotencyKey: _key, ...rest } = input;
 
-  let made: { refund: RefundWithLines; intent: PaymentIntentRow } | null = null;
+  let made: Made | null = null;
   let orderId: string | null = null;
   // Its refunds that wait for the processor are settled first, outside the payment's turn (below).
   let waiting: string[] = [];
@@ -194,7 +209,7 @@ export async function createRefund(scope: Scope, input: CreateRefundInput): Prom
           const planned = planRefund(loaded.state, input);
           if (!planned.ok) return planned;
           const reserved = reservation(scope, at, idempotencyKey, loaded, planned.value, input.reason, processor.name);
-          made = { refund: reserved.refund, intent: loaded.intent };
+          made = { refund: reserved.refund, intent: loaded.intent, written: { refund: reserved.refund, order: reserved.order, lines: reserved.lines } };
           const result: StoredRefundResult = { refundId: reserved.refund.id, orderId: loaded.order.id, userErrors: [] as Json, pending: reserved.refund.status === 'PENDING' };
           return ok({ result, write: reserved.write });
         },
@@ -213,19 +228,25 @@ export async function createRefund(scope: Scope, input: CreateRefundInput): Prom
     return final ? resultOf(final) : inUse(outcome.value);
   }
   if (!outcome.ok) return { refundId: null, orderId, userErrors: outcome.errors };
-  const m = made as { refund: RefundWithLines; intent: PaymentIntentRow } | null;
+  const m = made as Made | null;
   if (!m) throw new Error('createRefund: no refund was written');
-  if (m.refund.status !== 'PENDING') return { refundId: m.refund.id, orderId, userErrors: [] };
+  if (m.refund.status !== 'PENDING') return { refundId: m.refund.id, orderId, userErrors: [], written: m.written };
 
   const answer = await sendRefund(processor, m.refund, m.intent);
   if (answer.status !== 'UNKNOWN' && answer.status !== 'FAILED') await scope.deps.testHooks?.afterRefundSent?.(m.refund.id);
-  const after = await recordRefundAnswer(scope.deps, m.refund.id, answer, scope.actor, {
+  const recorded = await recordRefundAnswerWithOrder(scope.deps, m.refund.id, answer, scope.actor, {
     paymentIntentId: m.intent.id,
     idempotencyKey: key,
     finish: (recorded) => finishKey(key, finalResultOf(recorded.get(m.refund.id)!)),
   });
-  if (!after) throw new Error(`createRefund: refund ${m.refund.id} is missing`);
-  return { refundId: after.id, orderId, userErrors: after.status === 'FAILED' ? [refundFailedError(after)] : [] };
+  if (!recorded) throw new Error(`createRefund: refund ${m.refund.id} is missing`);
+  const after = recorded.refund;
+  return {
+    refundId: after.id,
+    orderId,
+    userErrors: after.status === 'FAILED' ? [refundFailedError(after)] : [],
+    written: { refund: { ...after, lineItems: m.refund.lineItems }, order: recorded.order, lines: recorded.lines },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

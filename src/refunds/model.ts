@@ -37,6 +37,8 @@ export interface CreateRefundResult {
   refundId: string | null;
   orderId: string | null;
   userErrors: UserError[];
+  /** The rows as this call wrote them (absent on a replay or a refusal), so the payload needs no read. */
+  written?: { refund: RefundWithLines; order: OrderRow; lines: LineRow[] } | null;
 }
 
 /** The result stored under createRefund's idempotency key; `pending` until the call has finished. */

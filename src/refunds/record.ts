@@ -8,6 +8,7 @@
 // second plan sees the first one's outcome. `finish` stores a call's final result in the same write as
 // the outcome, so an idempotency key is never left pending once the outcome is known.
 import type { Actor, Deps } from '../domain/context.js';
+import type { LineRow, OrderRow } from '../domain/order-model.js';
 import { Activities, activityRows, type ActivityEntry } from '../domain/activity.js';
 import { submitWrite } from '../kernel/write-path.js';
 import { refundStatusAfter } from '../kernel/transitions.js';
@@ -29,6 +30,9 @@ export interface RecordPlan {
   after: Map<string, RefundRow>;
   /** Some refund changed status. */
   changed: boolean;
+  /** The order and its lines as the write leaves them. */
+  order: OrderRow;
+  lines: LineRow[];
 }
 
 /** Makes the `finish` of the write from the refunds as it leaves them (null: nothing to finish). */
@@ -98,13 +102,15 @@ export function planRecords(deps: Deps, state: RecordState, answers: RefundAnswe
     if (books.order.status !== order.status) entries.push(Activities.orderStatusChanged(order.id, order.status, books.order.status));
   }
   const finished = finish ? finish(after) : null;
-  if (updated.size === 0 && !finished) return { write: null, after, changed: false };
+  if (updated.size === 0 && !finished) return { write: null, after, changed: false, order: state.order, lines: state.lines };
   const ops: Op[] = [];
   const guards: Guard[] = [];
+  let order = state.order;
   if (moved) {
     const written = bookOps(start, books, at);
     ops.push(...written.ops);
     guards.push(...written.guards);
+    order = written.order;
   }
   if (updated.size > 0) {
     ops.push({
@@ -127,6 +133,8 @@ export function planRecords(deps: Deps, state: RecordState, answers: RefundAnswe
     },
     after,
     changed: moved,
+    order,
+    lines: books.lines,
   };
 }
 
@@ -150,7 +158,7 @@ export async function recordRefundAnswers(
   answers: RefundAnswer[],
   actor: Actor,
   options: RecordOptions = {},
-): Promise<{ after: Map<string, RefundRow>; changed: boolean } | null> {
+): Promise<Omit<RecordPlan, 'write'> | null> {
   if (options.paymentIntentId) {
     const { paymentIntentId, ...rest } = options;
     return oneAtATime(paymentIntentId, () => recordRefundAnswers(deps, answers, actor, rest));
@@ -177,6 +185,18 @@ export async function recordRefundAnswer(
   actor: Actor,
   options: RecordOptions = {},
 ): Promise<RefundRow | null> {
+  return (await recordRefundAnswerWithOrder(deps, refundId, result, actor, options))?.refund ?? null;
+}
+
+/** recordRefundAnswer, with the order and lines as recorded. */
+export async function recordRefundAnswerWithOrder(
+  deps: Deps,
+  refundId: string,
+  result: ProcessorRefundResult,
+  actor: Actor,
+  options: RecordOptions = {},
+): Promise<{ refund: RefundRow; order: OrderRow; lines: LineRow[] } | null> {
   const recorded = await recordRefundAnswers(deps, [{ refundId, result }], actor, options);
-  return recorded?.after.get(refundId) ?? null;
+  const refund = recorded?.after.get(refundId);
+  return recorded && refund ? { refund, order: recorded.order, lines: recorded.lines } : null;
 }

@@ -4,6 +4,7 @@ import { Money, MoneyInput, money } from './money.js';
 import { UserError, IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
 import { LineItem, NetAmounts, OrderPayload, OrderStatusEnum, toPayload } from './order.js';
 import { requireScope } from '../context.js';
+import { rowsServe } from '../written-rows.js';
 import { closeOrder, createRefund, previewRefund, type CreateRefundResult, type RefundPreviewResult, type RefundReason, type RefundStatus } from '../../refunds/index.js';
 import type { LineRow } from '../../domain/order-model.js';
 import type { OrderStatus } from '../../pricing/index.js';
@@ -188,8 +189,10 @@ const RefundPayload = builder.objectRef<CreateRefundResult>('RefundPayload').imp
       type: 'Refund',
       nullable: true,
       description: 'The refund: SUCCEEDED, PENDING (the processor will say later) or FAILED.',
+      // Answered from the rows createRefund wrote; read only when the selection needs more than those.
       resolve: (query, p, _args, ctx) => {
         if (!p.refundId) return null;
+        if (p.written && p.written.refund.id === p.refundId && rowsServe(p.written.refund, query)) return p.written.refund;
         const scope = requireScope(ctx);
         return ctx.deps.db.refund.findFirst({ ...query, where: { id: p.refundId, merchantId: scope.merchantId, livemode: scope.livemode } });
       },
@@ -200,6 +203,11 @@ const RefundPayload = builder.objectRef<CreateRefundResult>('RefundPayload').imp
       description: 'The order as it is now: netAmounts, status, refundable.',
       resolve: (query, p, _args, ctx) => {
         if (!p.orderId) return null;
+        if (p.written && p.written.order.id === p.orderId) {
+          const { order, lines } = p.written;
+          const row = { ...order, lineItems: lines.map((l) => ({ ...l, order: { currency: order.currency, status: order.status } })) };
+          if (rowsServe(row, query)) return row;
+        }
         const scope = requireScope(ctx);
         return ctx.deps.db.order.findFirst({ ...query, where: { id: p.orderId, merchantId: scope.merchantId, livemode: scope.livemode } });
       },
