@@ -9,6 +9,7 @@
 import { type UserError, userError } from '../domain/errors.js';
 import type { Json } from '../domain/json.js';
 import { checkEmail } from '../domain/validation.js';
+import type { LineRow, OrderRow } from '../domain/order-model.js';
 import type { PaymentIntent as PaymentIntentRow } from '../generated/prisma/client.js';
 
 export interface PayOrderInput {
@@ -28,6 +29,8 @@ export interface PayOrderResult {
   orderId: string | null;
   paymentIntentId: string | null;
   userErrors: UserError[];
+  /** The order and the last attempt as this call last wrote (or read) them, to answer with; absent on replays. */
+  written?: { order: OrderRow; lineItems: LineRow[]; intent: PaymentIntentRow | null };
 }
 
 /** The result stored under the idempotency key; `pending` until the call has finished. */

@@ -10,7 +10,8 @@ import type { CheckoutSession, PaymentIntent as PaymentIntentRow } from '../gene
 const INTENT_SQL = 'SELECT * FROM "PaymentIntent" WHERE "id" = $1';
 const OPEN_AND_REDEEMED_SQL = `SELECT
   ARRAY(SELECT p."id" FROM "PaymentIntent" p WHERE p."orderId" = $1 AND p."status" IN ('PROCESSING', 'REQUIRES_ACTION') ORDER BY p."id") AS "open",
-  ARRAY(SELECT r."couponId" FROM "CouponRedemption" r WHERE r."orderId" = $1) AS "redeemed"`;
+  ARRAY(SELECT r."couponId" FROM "CouponRedemption" r WHERE r."orderId" = $1) AS "redeemed",
+  (SELECT m."name" FROM "Merchant" m WHERE m."id" = $2) AS "merchantName"`;
 const ATTEMPTS_SQL = 'SELECT * FROM "PaymentIntent" WHERE "merchantId" = $1 AND "livemode" = $2 AND "orderId" = $3 AND "requestKey" = $4 ORDER BY "id"';
 const KEY_SQL = 'SELECT "operation", "response", "createdAt" FROM "IdempotencyKey" WHERE "merchantId" = $1 AND "livemode" = $2 AND "key" = $3';
 const MERCHANT_NAME_SQL = 'SELECT "name" FROM "Merchant" WHERE "id" = $1';
@@ -22,10 +23,16 @@ export async function readIntent(deps: Deps, id: string): Promise<PaymentIntentR
   return rows[0] ?? null;
 }
 
-/** The order's open intents (PROCESSING, REQUIRES_ACTION) and the coupons already redeemed for it. */
-export async function openIntentsAndRedemptions(deps: Deps, orderId: string): Promise<{ open: string[]; redeemed: string[] }> {
-  const rows = await readRows<{ open: string[]; redeemed: string[] }>(sqlPool(deps.db), 'flint_pay_open_redeemed', OPEN_AND_REDEEMED_SQL, [orderId]);
-  return rows[0] ?? { open: [], redeemed: [] };
+/**
+ * The order's open intents (PROCESSING, REQUIRES_ACTION), the coupons already redeemed for it, and the
+ * merchant's name (for the receipt the record may write), in one statement.
+ */
+export async function openIntentsAndRedemptions(deps: Deps, orderId: string, merchantId: string): Promise<{ open: string[]; redeemed: string[]; merchantName: string | null }> {
+  const rows = await readRows<{ open: string[]; redeemed: string[]; merchantName: string | null }>(sqlPool(deps.db), 'flint_pay_open_redeemed', OPEN_AND_REDEEMED_SQL, [
+    orderId,
+    merchantId,
+  ]);
+  return rows[0] ?? { open: [], redeemed: [], merchantName: null };
 }
 
 /** The attempts of one payOrder call (its idempotency key), oldest first. */

@@ -52,7 +52,7 @@ import {
   type StoredPayResult,
 } from './attempts.js';
 import { openIntentsAndRedemptions } from './intent-reads.js';
-import { finishCall, recordCharge } from './record-charge.js';
+import { finishCall, recordCharge, type KnownOrder } from './record-charge.js';
 import { chargeRequestOf, settleOpenIntent } from './reconcile.js';
 
 export type { PayOrderInput, PayOrderOptions, PayOrderResult } from './attempts.js';
@@ -65,13 +65,13 @@ const MAX_PLANS = 25;
 type ReservePlan =
   | { kind: 'refused'; errors: UserError[] }
   | { kind: 'blocked'; intentId: string }
-  | { kind: 'write'; result: StoredPayResult; write: PlannedWrite; intent: PaymentIntentRow | null };
+  | { kind: 'write'; result: StoredPayResult; write: PlannedWrite; intent: PaymentIntentRow | null; order: KnownOrder };
 
 const refused = (...errors: UserError[]): ReservePlan => ({ kind: 'refused', errors });
 
 /** Step 1's plan for the attempt with token `index`: everything up to and including the PROCESSING intent. */
 async function planReserve(scope: Scope, at: Date, key: string | null, input: PayOrderInput, index: number, options: PayOrderOptions, processorName: string): Promise<ReservePlan> {
-  const [state, known] = await Promise.all([loadOrderState(scope, input.orderId), openIntentsAndRedemptions(scope.deps, input.orderId)]);
+  const [state, known] = await Promise.all([loadOrderState(scope, input.orderId), openIntentsAndRedemptions(scope.deps, input.orderId, scope.merchantId)]);
   if (!state) return refused(notFound('order', input.orderId, ['input', 'orderId']));
   if (known.open.length > 0) return { kind: 'blocked', intentId: known.open[0]! };
   const { order, lines } = state;
@@ -102,6 +102,7 @@ async function planReserve(scope: Scope, at: Date, key: string | null, input: Pa
       kind: 'write',
       result: { orderId: order.id, paymentIntentId: null, userErrors: [], pending: false },
       intent: null,
+      order: { order: paid, lines },
       write: {
         guards: [orderGuard(order)],
         couponUses: uses.value,
@@ -112,6 +113,7 @@ async function planReserve(scope: Scope, at: Date, key: string | null, input: Pa
   }
 
   const id = newId('PaymentIntent');
+  const reserved: OrderRow = { ...order, version: order.version + 1, updatedAt: at };
   const intent: PaymentIntentRow = {
     id,
     merchantId: scope.merchantId,
@@ -141,12 +143,13 @@ async function planReserve(scope: Scope, at: Date, key: string | null, input: Pa
     kind: 'write',
     result: { orderId: order.id, paymentIntentId: id, userErrors: [], pending: true },
     intent,
+    order: { order: reserved, lines, merchantName: known.merchantName },
     write: {
       guards: [orderGuard(order)],
       couponUses: uses.value,
       ops: [
         { kind: 'insert', table: 'PaymentIntent', rows: [intent] },
-        orderUpdate({ ...order, version: order.version + 1, updatedAt: at }, ['version', 'updatedAt']),
+        orderUpdate(reserved, ['version', 'updatedAt']),
       ],
       entries: [
         Activities.paymentCreated(order.id, {
@@ -166,7 +169,7 @@ type Reserved =
   | { kind: 'replayed'; stored: StoredPayResult }
   | { kind: 'refused'; errors: UserError[] }
   | { kind: 'blocked'; intentId: string }
-  | { kind: 'written'; intent: PaymentIntentRow | null };
+  | { kind: 'written'; intent: PaymentIntentRow | null; order: KnownOrder };
 
 /** Step 1, first attempt: runWrite claims the call's key with the reservation. */
 async function reserveFirst(scope: Scope, input: PayOrderInput, options: PayOrderOptions, processorName: string): Promise<Reserved> {
@@ -187,7 +190,8 @@ async function reserveFirst(scope: Scope, input: PayOrderInput, options: PayOrde
   const plan = last as ReservePlan | null;
   if (plan?.kind === 'blocked') return plan;
   if (!outcome.ok) return { kind: 'refused', errors: outcome.errors };
-  return { kind: 'written', intent: plan?.kind === 'write' ? plan.intent : null };
+  if (plan?.kind !== 'write') throw new Error('payOrder: a reservation was written without a plan');
+  return { kind: 'written', intent: plan.intent, order: plan.order };
 }
 
 /** Step 1, later attempts: the call's key is claimed already; the entries carry it. */
@@ -198,7 +202,7 @@ async function reserveNext(scope: Scope, key: string | null, input: PayOrderInpu
     if (plan.kind !== 'write') return plan;
     const { entries, ...write } = plan.write;
     const outcome = await submitWrite(scope, { ...write, merchantId: scope.merchantId, livemode: scope.livemode, at, activity: activityRows(scope, scope.actor, at, key, entries) });
-    if (outcome.ok) return { kind: 'written', intent: plan.intent };
+    if (outcome.ok) return { kind: 'written', intent: plan.intent, order: plan.order };
     if (attempt >= 2) await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
   }
   return {
@@ -207,7 +211,10 @@ async function reserveNext(scope: Scope, key: string | null, input: PayOrderInpu
   };
 }
 
-type Started = { kind: 'replayed'; stored: StoredPayResult } | { kind: 'done'; orderId: string | null; errors: UserError[] } | { kind: 'charge'; intent: PaymentIntentRow };
+type Started =
+  | { kind: 'replayed'; stored: StoredPayResult }
+  | { kind: 'done'; orderId: string | null; errors: UserError[]; order?: KnownOrder }
+  | { kind: 'charge'; intent: PaymentIntentRow; order: KnownOrder };
 
 async function startAttempt(scope: Scope, processor: PaymentProcessor, input: PayOrderInput, index: number, options: PayOrderOptions): Promise<Started> {
   const key = input.idempotencyKey ?? null;
@@ -221,8 +228,8 @@ async function startAttempt(scope: Scope, processor: PaymentProcessor, input: Pa
       return { kind: 'done', orderId: input.orderId, errors: settled ? [stillProcessingError(settled)] : [] };
     }
     if (reserved.kind === 'refused') return { kind: 'done', orderId: reserved.errors.some((e) => e.code === 'NOT_FOUND') ? null : input.orderId, errors: reserved.errors };
-    if (reserved.intent) return { kind: 'charge', intent: reserved.intent };
-    return { kind: 'done', orderId: input.orderId, errors: [] };
+    if (reserved.intent) return { kind: 'charge', intent: reserved.intent, order: reserved.order };
+    return { kind: 'done', orderId: input.orderId, errors: [], order: reserved.order };
   }
 }
 
@@ -253,10 +260,10 @@ export async function payOrder(scope: Scope, input: PayOrderInput, options: PayO
       return final ? fromStored(final) : keyStillInUse(started.stored.orderId);
     }
     if (started.kind === 'done') {
-      const result = { orderId: started.orderId, paymentIntentId: lastIntentId, userErrors: [...failures, ...started.errors] };
+      const result: PayOrderResult = { orderId: started.orderId, paymentIntentId: lastIntentId, userErrors: [...failures, ...started.errors] };
       // The first attempt's refusal claimed no key; a later one ends the call the first one claimed.
       if (index > 0 && key !== null) await finishCall(scope.deps, scope, key, result);
-      return result;
+      return started.order && lastIntentId === null ? { ...result, written: { order: started.order.order, lineItems: started.order.lines, intent: null } } : result;
     }
     const intent = started.intent;
     lastIntentId = intent.id;
@@ -268,16 +275,17 @@ export async function payOrder(scope: Scope, input: PayOrderInput, options: PayO
       }
       return { orderId: input.orderId, paymentIntentId: after.id, userErrors: after.status === 'PROCESSING' ? [stillProcessingError(after)] : [] };
     };
-    const { intent: after } = await recordCharge(scope.deps, intent, answer, {
+    const recorded = await recordCharge(scope.deps, intent, answer, {
       actor: scope.actor,
       activityKey: key,
       final: (a) => {
         const result = key === null ? null : resultAfter(a);
         return result ? { key: key!, result } : null;
       },
-    });
+    }, started.order);
+    const after = recorded.intent;
     const result = resultAfter(after);
-    if (result) return result;
+    if (result) return recorded.order ? { ...result, written: { order: recorded.order.order, lineItems: recorded.order.lines, intent: after } } : result;
     failures.push(attemptError(after, index));
   }
   return { orderId: input.orderId, paymentIntentId: lastIntentId, userErrors: failures };

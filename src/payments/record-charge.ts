@@ -19,7 +19,7 @@ import { Activities, activityRows, type ActivityEntry } from '../domain/activity
 import { orderNetAmounts, type OrderRow } from '../domain/order-model.js';
 import { receiptOps, kickOutbox } from '../domain/receipts.js';
 import { scopeFor } from '../domain/payments.js';
-import { loadOrderState, orderGuard, orderUpdate } from '../orders/order-state.js';
+import { loadOrderState, orderGuard, orderUpdate, type OrderState } from '../orders/order-state.js';
 import { submitWrite } from '../kernel/write-path.js';
 import { finishKey } from '../kernel/pending-result.js';
 import { orderStatusAfter, paymentStatusAfter } from '../kernel/transitions.js';
@@ -45,11 +45,19 @@ export interface RecordOptions {
   extraOps?: (changed: boolean) => Op[];
 }
 
+/** An order and its lines, as read or as written. */
+export type OrderAndLines = Pick<OrderState, 'order' | 'lines'>;
+
+/** What the caller already holds of the order (its reservation's rows), and the merchant's name if read. */
+export type KnownOrder = OrderAndLines & { merchantName?: string | null };
+
 export interface RecordPlan {
   /** Null when nothing is to be written. */
   write: Write | null;
   /** The intent as it is after the write. */
   after: PaymentIntentRow;
+  /** The order and its lines as they are after the write (null unless the write guards the order). */
+  order: OrderAndLines | null;
   changed: boolean;
   receiptQueued: boolean;
 }
@@ -86,14 +94,21 @@ async function orphanFinish(deps: Deps, intent: PaymentIntentRow, after: Payment
  * final result is to be stored. Reads the order (and, as needed, the merchant's name for the receipt,
  * the checkout session, the call's key and attempts) in parallel.
  */
-export async function planChargeRecord(deps: Deps, intent: PaymentIntentRow, result: ChargeResult, at: Date, options: RecordOptions): Promise<RecordPlan> {
+export async function planChargeRecord(
+  deps: Deps,
+  intent: PaymentIntentRow,
+  result: ChargeResult,
+  at: Date,
+  options: RecordOptions,
+  known: KnownOrder | null = null,
+): Promise<RecordPlan> {
   const scope = scopeFor(deps, intent, options.actor);
   const lateSuccess = result.status === 'SUCCEEDED' && (intent.status === 'FAILED' || intent.status === 'CANCELED');
   const moves = result.status !== 'UNKNOWN' && (isOpen(intent) || lateSuccess);
   const succeeds = moves && result.status === 'SUCCEEDED';
   const [state, name, session] = await Promise.all([
-    moves ? loadOrderState(scope, intent.orderId) : Promise.resolve(null),
-    succeeds && intent.receiptEmail ? merchantName(deps, intent.merchantId) : Promise.resolve(''),
+    moves ? (known ?? loadOrderState(scope, intent.orderId)) : Promise.resolve(null),
+    succeeds && intent.receiptEmail ? (known?.merchantName ?? merchantName(deps, intent.merchantId)) : Promise.resolve(''),
     succeeds && intent.checkoutSessionId ? readCheckoutSession(deps, intent.checkoutSessionId) : Promise.resolve(null),
   ]);
   if (moves && !state) throw new Error(`order ${intent.orderId} of payment ${intent.id} is missing`);
@@ -103,13 +118,18 @@ export async function planChargeRecord(deps: Deps, intent: PaymentIntentRow, res
   const entries: ActivityEntry[] = [];
   const couponReleases: string[] = [];
   let after = intent;
+  // Known current only when the write guards it.
+  let orderAfter: OrderAndLines | null = null;
   let changed = false;
   let receiptQueued = false;
   const reference = 'processorReference' in result ? (result.processorReference ?? intent.processorReference) : intent.processorReference;
 
   if (moves && state) {
     const { order, lines } = state;
-    const guardBoth = () => guards.push(orderGuard(order), { table: 'PaymentIntent', id: intent.id, match: { status: intent.status } });
+    const guardBoth = () => {
+      guards.push(orderGuard(order), { table: 'PaymentIntent', id: intent.id, match: { status: intent.status } });
+      orderAfter = { order, lines };
+    };
     const moveTo = (status: PaymentIntentStatus, fields: Partial<PaymentIntentRow>) => {
       after = { ...intent, ...fields, status: paymentStatusAfter(intent.status as PaymentIntentStatus, status), processorReference: reference, updatedAt: at };
       ops.push(intentUpdate(after));
@@ -125,6 +145,7 @@ export async function planChargeRecord(deps: Deps, intent: PaymentIntentRow, res
         const status = order.status === 'OPEN' && afterNet.balance <= 0n ? orderStatusAfter(order.status, 'PAYMENT_SUCCEEDED', 'PAID') : order.status;
         const nextOrder: OrderRow = { ...order, paidAmount: paid, status, version: order.version + 1, updatedAt: at };
         ops.push(orderUpdate(nextOrder, ['paidAmount', 'status', 'version', 'updatedAt']));
+        orderAfter = { order: nextOrder, lines };
         entries.push(
           Activities.paymentCaptured(order.id, { ...snapshot(intent), paid: before.paid, balance: before.balance }, {
             paymentIntentId: intent.id,
@@ -194,7 +215,7 @@ export async function planChargeRecord(deps: Deps, intent: PaymentIntentRow, res
   const own = options.final?.(after) ?? null;
   const finish = own ? finishKey(own.key, toStored(own.result)) : options.orphan ? await orphanFinish(deps, intent, after, options.orphan === 'failures') : null;
   ops.push(...(options.extraOps?.(changed) ?? []));
-  if (ops.length === 0 && !finish) return { write: null, after, changed, receiptQueued };
+  if (ops.length === 0 && !finish) return { write: null, after, order: orderAfter, changed, receiptQueued };
   return {
     write: {
       merchantId: intent.merchantId,
@@ -207,6 +228,7 @@ export async function planChargeRecord(deps: Deps, intent: PaymentIntentRow, res
       activity: activityRows(scope, options.actor, at, options.activityKey ?? null, entries),
     },
     after,
+    order: orderAfter,
     changed,
     receiptQueued,
   };
@@ -214,20 +236,35 @@ export async function planChargeRecord(deps: Deps, intent: PaymentIntentRow, res
 
 const MAX_ATTEMPTS = 25;
 
+export interface Recorded {
+  intent: PaymentIntentRow;
+  /** The order as written or read by the record (null when the answer moved nothing). */
+  order: OrderAndLines | null;
+  changed: boolean;
+}
+
 /**
- * Records `result` for the intent (planned on `known` first, when the caller holds the row it just
- * wrote; re-read after a refusal). Returns the intent as it is afterwards.
+ * Records `result` for the intent. The first plan uses the rows the caller holds (the intent it just
+ * wrote, and the order as its reservation left it), the next ones what is current after a refusal.
  */
-export async function recordCharge(deps: Deps, known: PaymentIntentRow | string, result: ChargeResult, options: RecordOptions): Promise<{ intent: PaymentIntentRow; changed: boolean }> {
+export async function recordCharge(
+  deps: Deps,
+  known: PaymentIntentRow | string,
+  result: ChargeResult,
+  options: RecordOptions,
+  knownOrder: KnownOrder | null = null,
+): Promise<Recorded> {
   let intent = typeof known === 'string' ? await readIntent(deps, known) : known;
+  let order = knownOrder;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (!intent) throw new Error(`payment intent ${String(typeof known === 'string' ? known : known.id)} is missing`);
-    const plan = await planChargeRecord(deps, intent, result, deps.clock.now(), options);
-    if (!plan.write) return { intent: plan.after, changed: false };
+    const plan = await planChargeRecord(deps, intent, result, deps.clock.now(), options, order);
+    order = null;
+    if (!plan.write) return { intent: plan.after, order: plan.order, changed: false };
     const outcome = await submitWrite(scopeFor(deps, intent, options.actor), plan.write);
     if (outcome.ok) {
       if (plan.receiptQueued) kickOutbox(deps);
-      return { intent: plan.after, changed: plan.changed };
+      return { intent: plan.after, order: plan.order, changed: plan.changed };
     }
     if (attempt >= 2) await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
     intent = await readIntent(deps, intent.id);

@@ -3,6 +3,7 @@ import { Node } from './node.js';
 import { Money, money } from './money.js';
 import { UserError, IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
 import { requireScope } from '../context.js';
+import { rowsServe } from '../written-rows.js';
 import { refundableAmount } from '../../domain/payments.js';
 import { payOrder, type PayOrderResult } from '../../payments/pay-order.js';
 
@@ -101,8 +102,14 @@ const PayOrderPayload = builder.objectRef<PayOrderResult>('PayOrderPayload').imp
       type: 'Order',
       nullable: true,
       description: 'The order as it is now.',
+      // Answered from the rows payOrder wrote; read only when the selection needs more than those.
       resolve: (query, p, _args, ctx) => {
         if (!p.orderId) return null;
+        if (p.written && p.written.order.id === p.orderId) {
+          const { order, lineItems } = p.written;
+          const row = { ...order, lineItems: lineItems.map((l) => ({ ...l, order: { currency: order.currency, status: order.status } })) };
+          if (rowsServe(row, query)) return row;
+        }
         const scope = requireScope(ctx);
         return ctx.deps.db.order.findFirst({ ...query, where: { id: p.orderId, merchantId: scope.merchantId, livemode: scope.livemode } });
       },
@@ -113,6 +120,8 @@ const PayOrderPayload = builder.objectRef<PayOrderResult>('PayOrderPayload').imp
       description: 'The last attempt: SUCCEEDED when paid, REQUIRES_ACTION when the buyer must authenticate, FAILED when every token failed.',
       resolve: (query, p, _args, ctx) => {
         if (!p.paymentIntentId) return null;
+        const written = p.written?.intent;
+        if (written && written.id === p.paymentIntentId && rowsServe(written, query)) return written;
         const scope = requireScope(ctx);
         return ctx.deps.db.paymentIntent.findFirst({ ...query, where: { id: p.paymentIntentId, merchantId: scope.merchantId, livemode: scope.livemode } });
       },
