@@ -74,7 +74,7 @@ function reservation(
   plan: RefundPlan,
   reason: RefundReason,
   processorName: string,
-): { refund: RefundWithLines; write: PlannedWrite; order: OrderRow; lines: LineRow[] } {
+): { refund: RefundWithLines; write: PlannedWrite; order: OrderRow; lines: LineRow[]; intent: PaymentIntentRow } {
   const { order, lines, intent } = loaded;
   const id = newId('Refund');
   const sends = plan.processorAmount > 0n;
@@ -146,7 +146,8 @@ function reservation(
     );
     if (after.order.status !== order.status) entries.push(Activities.orderStatusChanged(order.id, order.status, after.order.status));
   }
-  return { refund, write: { guards: books.guards, ops, entries }, order: books.order, lines: after.lines };
+  const reservedIntent = { ...after.intents.get(intent.id)!, updatedAt: at };
+  return { refund, write: { guards: books.guards, ops, entries }, order: books.order, lines: after.lines, intent: reservedIntent };
 }
 
 /** The reserve's refund, its payment, and the rows as the reserve wrote them. */
@@ -209,7 +210,11 @@ export async function createRefund(scope: Scope, input: CreateRefundInput): Prom
           const planned = planRefund(loaded.state, input);
           if (!planned.ok) return planned;
           const reserved = reservation(scope, at, idempotencyKey, loaded, planned.value, input.reason, processor.name);
-          made = { refund: reserved.refund, intent: loaded.intent, written: { refund: reserved.refund, order: reserved.order, lines: reserved.lines } };
+          made = {
+            refund: reserved.refund,
+            intent: reserved.intent,
+            written: { refund: reserved.refund, order: reserved.order, lines: reserved.lines },
+          };
           const result: StoredRefundResult = { refundId: reserved.refund.id, orderId: loaded.order.id, userErrors: [] as Json, pending: reserved.refund.status === 'PENDING' };
           return ok({ result, write: reserved.write });
         },
@@ -236,6 +241,8 @@ export async function createRefund(scope: Scope, input: CreateRefundInput): Prom
   if (answer.status !== 'UNKNOWN' && answer.status !== 'FAILED') await scope.deps.testHooks?.afterRefundSent?.(m.refund.id);
   const recorded = await recordRefundAnswerWithOrder(scope.deps, m.refund.id, answer, scope.actor, {
     paymentIntentId: m.intent.id,
+    // The record is planned on the rows the reserve wrote (refused, and read again, if they moved on).
+    known: { order: m.written.order, lines: m.written.lines, intents: new Map([[m.intent.id, m.intent]]), refunds: [m.refund] },
     idempotencyKey: key,
     finish: (recorded) => finishKey(key, finalResultOf(recorded.get(m.refund.id)!)),
   });

@@ -147,6 +147,8 @@ export interface RecordOptions {
   finish?: FinishOf;
   /** The refunds' payment, when known: the write takes its turn among this process's refund writes of it. */
   paymentIntentId?: string;
+  /** The state as the caller just wrote it: the first plan is made on it without reading (a stale one is refused by the guards). */
+  known?: RecordState;
 }
 
 /**
@@ -165,7 +167,7 @@ export async function recordRefundAnswers(
   }
   const ids = [...new Set(answers.map((a) => a.refundId))];
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const state = await loadRecordState({ deps }, ids);
+    const state = attempt === 0 && options.known ? options.known : await loadRecordState({ deps }, ids);
     if (!state) return null;
     const at = deps.clock.now();
     const plan = planRecords(deps, state, answers, at, actor, options.idempotencyKey ?? null, options.finish);
