@@ -6,7 +6,7 @@ export { createRefund, previewRefund, type RefundPreviewResult } from './create.
 export { closeOrder, type CloseOrderInput } from './close.js';
 export { reconcilePendingRefunds, refreshRefund, recoverCreateRefund } from './reconcile.js';
 export { recordRefundAnswer } from './record.js';
-export { applyStripeRefundEvent, planStripeRefundEvent, STRIPE_REFUND_EVENTS, type StripeRefundEventPlan, type RefundEventOutcome } from './stripe-events.js';
+export { planStripeRefundEvent, STRIPE_REFUND_EVENTS, type StripeRefundEventPlan } from './stripe-events.js';
 export {
   NO_PROCESSOR,
   refundFailedError,

@@ -4,13 +4,12 @@
 // change happens once whatever the order of delivery: the webhook handler adds its WebhookEvent row to
 // the write and submits it; a refused write means the refunds moved meanwhile — plan the event again.
 import type Stripe from 'stripe';
-import type { Actor, Deps, Tx } from '../domain/context.js';
+import type { Actor, Deps } from '../domain/context.js';
 import { readRows } from '../kernel/rows.js';
-import { submitWrite } from '../kernel/write-path.js';
 import type { Write } from '../kernel/writer.js';
 import { sqlPool } from '../db/prisma.js';
 import { stripeRefundResult } from '../payments/index.js';
-import { loadRecordState, scopeOfRow } from './model.js';
+import { loadRecordState } from './model.js';
 import { planRecords, type RefundAnswer } from './record.js';
 
 export const STRIPE_REFUND_EVENTS = new Set(['charge.refunded', 'refund.updated', 'refund.created', 'refund.failed', 'charge.refund.updated']);
@@ -74,27 +73,4 @@ export async function planStripeRefundEvent(deps: Deps, event: Stripe.Event, at:
   if (!state) return { outcome: 'recorded', paymentIntentId, refresh, write: null };
   const plan = planRecords(deps, state, answers, at, actor, null);
   return { outcome: plan.changed ? 'applied' : 'unchanged', paymentIntentId, refresh, write: plan.write };
-}
-
-export interface RefundEventOutcome {
-  outcome: 'applied' | 'unchanged' | 'recorded';
-  paymentIntentId: string | null;
-  refresh: string[];
-}
-
-/**
- * The former entry point of the webhook handler, kept while it still calls it: plans the event and
- * writes it through the write path (not inside `tx`; the refund's status guard makes a redelivery
- * change nothing).
- */
-export async function applyStripeRefundEvent(_tx: Tx, _at: Date, deps: Deps, event: Stripe.Event): Promise<RefundEventOutcome> {
-  for (let attempt = 0; attempt < 25; attempt++) {
-    const at = deps.clock.now();
-    const plan = await planStripeRefundEvent(deps, event, at);
-    const outcome = plan.outcome === 'ignored' ? 'recorded' : plan.outcome;
-    if (!plan.write) return { outcome, paymentIntentId: plan.paymentIntentId, refresh: plan.refresh };
-    const written = await submitWrite(scopeOfRow(deps, plan.write, { type: 'WEBHOOK', id: event.id, name: `stripe ${event.type}` }), { ...plan.write, at });
-    if (written.ok) return { outcome, paymentIntentId: plan.paymentIntentId, refresh: plan.refresh };
-  }
-  throw new Error(`stripe event ${event.id}: its refund write was refused 25 times`);
 }
