@@ -18,7 +18,7 @@ export type LineRow = LineItem;
 export const REFUNDABLE_STATUSES: OrderStatus[] = ['PAID', 'PARTIALLY_REFUNDED'];
 
 // --- refunds (issue 5) ---
-// Refund bookkeeping lives in columns kept current by src/domain/refunds.ts in the same transactions:
+// Refund bookkeeping lives in columns kept current by src/refunds/bookkeeping.ts in the same writes:
 //   LineItem.refundedQuantity (SUCCEEDED units), pendingRefundQuantity (PENDING units),
 //   reservedRefundAmount (Σ amount shares of SUCCEEDED + PENDING refunds of the line);
 //   Order.refundedAmount / refundedSubtotalAmount / refundedDiscountAmount / refundedTaxAmount
