@@ -143,6 +143,22 @@ describe('POST /webhooks/stripe', () => {
     expect(order.paymentIntents).toEqual([{ id: result.paymentIntent!.id, status: 'FAILED', processorReference: base.id, failureCode: 'card_declined' }]);
   });
 
+  it('a success reported late on a FAILED payment is recorded: the money was captured, so the order is paid', async () => {
+    const { key, orderId, result } = await paidWith('tok_chargeDeclined');
+    expect(result.paymentIntent!.status).toBe('FAILED');
+    const base = stripe.fake.intents.get(result.paymentIntent!.processorReference!)!;
+    expect((await deliver(event('payment_intent.succeeded', { ...base, status: 'succeeded', last_payment_error: null }))).body.outcome).toBe('applied');
+    const order = (await api.exec(GetOrder, { id: orderId }, key)).order!;
+    expect(order.status).toBe('PAID');
+    expect(order.netAmounts.paidMoney.amount).toBe(1500);
+    expect(order.paymentIntents).toEqual([{ id: result.paymentIntent!.id, status: 'SUCCEEDED', processorReference: base.id, failureCode: null }]);
+    expect(order.activity.filter((a) => a.type === 'payment.captured')).toEqual([{ type: 'payment.captured', actor: { type: 'WEBHOOK', id: expect.any(String) } }]);
+    // A failure arriving after that changes nothing: SUCCEEDED is final.
+    const failed = { ...base, status: 'requires_payment_method', last_payment_error: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' } };
+    expect((await deliver(event('payment_intent.payment_failed', failed))).body.outcome).toBe('unchanged');
+    expect((await api.exec(GetOrder, { id: orderId }, key)).order!.paymentIntents.map((p) => p.status)).toEqual(['SUCCEEDED']);
+  });
+
   it('rejects a bad signature, a wrong secret and a stale timestamp with 400, and applies nothing', async () => {
     const { key, orderId, result } = await paidWith('tok_async');
     const evt = event('payment_intent.succeeded', { ...stripe.fake.intents.get(result.paymentIntent!.processorReference!)!, status: 'succeeded' });
