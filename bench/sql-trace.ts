@@ -6,7 +6,10 @@
 // it ran inside an explicit transaction on that connection (after BEGIN, before COMMIT/ROLLBACK), and
 // whether it was sent after the counted request had already answered.
 import pg from 'pg';
-import { poolSize } from '../src/db/prisma.js';
+import { createPrisma, poolSize } from '../src/db/prisma.js';
+import { startServer } from '../src/server.js';
+import { systemClock } from '../src/domain/context.js';
+import { GraphQLClient, openBenchDatabase, type BenchDatabase } from './lib.js';
 
 export interface Recorded {
   text: string;
@@ -100,4 +103,28 @@ export function shapes(statements: Recorded[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const s of statements) m.set(normalize(s.text), (m.get(normalize(s.text)) ?? 0) + 1);
   return m;
+}
+
+/**
+ * A fresh database (lib.ts openBenchDatabase) and the server (src/server.ts startServer) in this
+ * process on a countingPool, for `fn`; everything is stopped and dropped afterwards.
+ */
+export async function withCountingServer<T>(log: (m: string) => void, fn: (client: GraphQLClient, database: BenchDatabase) => Promise<T>): Promise<T> {
+  const database = await openBenchDatabase(log);
+  const pool = countingPool(database.url);
+  const db = createPrisma(database.url, pool);
+  try {
+    const app = await startServer({ db, clock: systemClock }, { development: false, port: 0 }, '127.0.0.1');
+    const client = new GraphQLClient(app.url);
+    try {
+      return await fn(client, database);
+    } finally {
+      client.agent.destroy();
+      await app.close().catch(() => {});
+    }
+  } finally {
+    await db.$disconnect().catch(() => {});
+    await pool.end().catch(() => {});
+    await database.cleanup();
+  }
 }
