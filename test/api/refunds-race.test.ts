@@ -1,10 +1,15 @@
 // Exact limits under races: many createRefund calls on one payment at the same moment never refund more
 // than was paid (nor more units than a line has), and exactly as many go through as fit; the others get
 // REFUND_EXCEEDS_REFUNDABLE. The processor's ledger agrees to the minor unit. Repeated, since a race
-// that passes once proves little.
+// that passes once proves little. Within one process a payment's refund writes take turns; across
+// processes only the writes' guards (the order's version, the intent's reservation) keep the limits,
+// so the last test races two server processes on one database.
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
+import { useMainProcesses } from '../support/main-process.js';
+import { freshDatabase } from '../support/db.js';
+import { createPrisma } from '../../src/db/prisma.js';
 
 const api = useTestApi();
 
@@ -140,4 +145,73 @@ describe('concurrent refunds respect the limits exactly', () => {
     expect((await api.exec(GetOrder, { id: orderId }, key)).order!.refunds).toHaveLength(1);
     expect(await ledger(intentId)).toHaveLength(1);
   });
+});
+
+const startServer = useMainProcesses();
+
+async function post<T>(url: string, key: string | null, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data!;
+}
+
+const REFUND = `mutation($input: CreateRefundInput!) { createRefund(input: $input) { refund { id status amountMoney { amount } } userErrors { code } } }`;
+
+describe('two server processes refunding one payment', () => {
+  it('only the guards stand between them: the limits still hold exactly', async () => {
+    const fresh = await freshDatabase();
+    const db = createPrisma(fresh.url);
+    try {
+      const [a, b] = await Promise.all([startServer(fresh.url, {}), startServer(fresh.url, {})]);
+      const { createMerchant } = await post<{ createMerchant: { testApiKey: string } }>(a.url, null, 'mutation { createMerchant(input: { name: "Two Servers", email: "two@example.com" }) { testApiKey } }');
+      const key = createMerchant.testApiKey;
+      const created = await post<{ createOrder: { order: { id: string; lineItems: { id: string }[] } } }>(
+        a.url,
+        key,
+        'mutation { createOrder(input: { lineItems: [{ name: "Filter papers", quantity: 20, unitPriceMoney: { amount: 250, currency: "USD" } }, { name: "Mug", quantity: 1, unitPriceMoney: { amount: 2400, currency: "USD" } }] }) { order { id lineItems { id } } } }',
+      );
+      const orderId = created.createOrder.order.id;
+      const lineId = created.createOrder.order.lineItems[0]!.id;
+      const paid = await post<{ payOrder: { paymentIntent: { id: string } } }>(b.url, key, `mutation { payOrder(input: { orderId: "${orderId}", paymentSourceTokens: ["tok_visa"] }) { paymentIntent { id } } }`);
+      const intentId = paid.payOrder.paymentIntent.id;
+      const total = 20 * 250 + 2400;
+
+      const inputs = Array.from({ length: 40 }, (_, i) =>
+        i % 4 === 3
+          ? { paymentIntentId: intentId, amountMoney: { amount: 900, currency: 'USD' }, reason: 'REFUND_REASON_OTHER' }
+          : { paymentIntentId: intentId, lineItems: [{ lineItemId: lineId, quantity: 1 }], reason: 'REFUND_REASON_OTHER' },
+      );
+      type Answer = { createRefund: { refund: { status: string; amountMoney: { amount: number } } | null; userErrors: { code: string }[] } };
+      const results = await Promise.all(inputs.map((input, i) => post<Answer>(i % 2 === 0 ? a.url : b.url, key, REFUND, { input }).then((d) => d.createRefund)));
+      const ok = results.filter((r) => r.userErrors.length === 0);
+      const sum = ok.reduce((s, r) => s + r.refund!.amountMoney.amount, 0);
+      const units = results.filter((r, i) => i % 4 !== 3 && r.userErrors.length === 0).length;
+      expect(sum).toBeLessThanOrEqual(total);
+      expect(units).toBeLessThanOrEqual(20);
+      expect(ok.every((r) => r.refund!.status === 'SUCCEEDED')).toBe(true);
+      for (const r of results.filter((x) => x.userErrors.length > 0)) expect(r.userErrors.map((e) => e.code)).toEqual(['REFUND_EXCEEDS_REFUNDABLE']);
+      // None lost to the race: what is left is less than the smallest refund that was refused.
+      const refusedAmounts: number[] = results.flatMap((r, i) => (r.userErrors.length > 0 ? [i % 4 === 3 ? 900 : 250] : []));
+      if (refusedAmounts.some((x) => x === 250) && units < 20) expect(total - sum).toBeLessThan(250);
+      if (refusedAmounts.some((x) => x === 900)) expect(total - sum).toBeLessThan(900);
+
+      const order = await db.order.findUniqueOrThrow({ where: { id: orderId }, include: { lineItems: { orderBy: { position: 'asc' } }, refunds: true } });
+      expect(order.refunds).toHaveLength(ok.length);
+      expect(order.refundedAmount).toBe(BigInt(sum));
+      expect(order.pendingRefundAmount).toBe(0n);
+      expect(order.lineItems[0]!.refundedQuantity).toBe(units);
+      expect((await db.paymentIntent.findUniqueOrThrow({ where: { id: intentId } })).refundedAmount).toBe(BigInt(sum));
+      const ledger = (await db.sandboxRefund.findMany()).reduce((s, r) => s + r.amount, 0n);
+      expect(ledger).toBe(BigInt(sum));
+      expect(await db.idempotencyKey.count({ where: { response: { path: ['pending'], equals: true } } })).toBe(0);
+    } finally {
+      await db.$disconnect();
+      await fresh.drop();
+    }
+  }, 120_000);
 });
