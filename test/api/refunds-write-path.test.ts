@@ -1,7 +1,8 @@
 // Guarantees of createRefund on the one write path, through the public API: limits hold exactly when
 // line and amount refunds race on one order; a call's final result is stored with its outcome (its
-// idempotency key is never left pending once it answered); closeOrder racing createRefund never leaves
-// a CLOSED order with a PENDING refund (reserving a refund bumps the order's version).
+// idempotency key is never left pending once it answered, and settlePendingKeys' recovery finishes one
+// a dead process left pending); closeOrder racing createRefund never leaves a CLOSED order with a
+// PENDING refund (reserving a refund bumps the order's version).
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
@@ -9,6 +10,8 @@ import { testDatabaseUrl } from '../support/db.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
 import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/payments/processor.js';
+import { recoverCreateRefund } from '../../src/refunds/index.js';
+import { systemClock } from '../../src/domain/context.js';
 
 /** The sandbox, with refunds that take a while (so a refund stays PENDING while other calls run). */
 class SlowRefunds implements PaymentProcessor {
@@ -149,6 +152,49 @@ describe("createRefund's final result is stored with its outcome", () => {
     }
     const pendingKeys = await api.db.idempotencyKey.findMany({ where: { merchantId: merchant.merchantId, response: { path: ['pending'], equals: true } } });
     expect(pendingKeys).toEqual([]);
+  });
+});
+
+describe("settlePendingKeys' recovery of createRefund", () => {
+  it('finishes a key left pending: from the recorded outcome, or by asking the processor about a PENDING refund', async () => {
+    const { key } = await api.signup();
+    const created = (await api.exec(CreateOrder, { input: { lineItems: [{ name: 'Tea', quantity: 2, unitPriceMoney: { amount: 1500, currency: 'USD' } }] } }, key)).createOrder.order!;
+    const intentId = (await api.exec(PayOrder, { input: { orderId: created.id, paymentSourceTokens: ['tok_refundFail'] } }, key)).payOrder.paymentIntent!.id;
+    const deps = { db: api.db, clock: systemClock, paymentProcessor: processor };
+    const { merchantId } = await api.db.order.findUniqueOrThrow({ where: { id: created.id }, select: { merchantId: true } });
+    const where = (k: string) => ({ merchantId_livemode_key: { merchantId, livemode: false, key: k } });
+    // A process that died after the outcome was recorded but before its result was: the key says pending.
+    const leavePending = async (k: string) => {
+      const row = await api.db.idempotencyKey.findUniqueOrThrow({ where: where(k) });
+      const response = { ...(row.response as Record<string, unknown>), userErrors: [], pending: true };
+      await api.db.idempotencyKey.update({ where: where(k), data: { response } });
+      return { merchantId, livemode: false, key: k, operation: row.operation, response, createdAt: row.createdAt };
+    };
+
+    // tok_refundFail: the refund stays PENDING; the processor says FAILED when asked later.
+    const input = { paymentIntentId: intentId, lineItems: [{ lineItemId: created.lineItems[0]!.id, quantity: 1 }], reason: 'REFUND_REASON_OTHER' as const, idempotencyKey: `recover-${created.id}-1` };
+    const pendingRefund = (await api.exec(CreateRefund, { input }, key)).createRefund;
+    expect(pendingRefund.refund!.status).toBe('PENDING');
+    await recoverCreateRefund(deps, await leavePending(input.idempotencyKey));
+    const asked = (await api.db.idempotencyKey.findUniqueOrThrow({ where: where(input.idempotencyKey) })).response as { pending: boolean; userErrors: { code: string }[] };
+    expect(asked.pending).toBe(false);
+    expect(asked.userErrors.map((e) => e.code)).toEqual(['PAYMENT_FAILED']);
+    expect((await api.db.refund.findUniqueOrThrow({ where: { id: pendingRefund.refund!.id } })).status).toBe('FAILED');
+    // The replay answers the final result.
+    const replay = (await api.exec(CreateRefund, { input }, key)).createRefund;
+    expect(replay.refund).toMatchObject({ id: pendingRefund.refund!.id, status: 'FAILED' });
+    expect(replay.userErrors.map((e) => e.code)).toEqual(['PAYMENT_FAILED']);
+
+    // A refund whose outcome is recorded (SUCCEEDED): its final result is stored as it is, no processor call.
+    const visa = await paid(key, [{ name: 'Cup', quantity: 1, unitPriceMoney: { amount: 900, currency: 'USD' } }]);
+    const done = { paymentIntentId: visa.intentId, amountMoney: { amount: 700, currency: 'USD' }, reason: 'REFUND_REASON_OTHER' as const, idempotencyKey: `recover-${created.id}-2` };
+    const succeeded = (await api.exec(CreateRefund, { input: done }, key)).createRefund;
+    expect(succeeded.refund!.status).toBe('SUCCEEDED');
+    const ledger = await api.db.sandboxRefund.count();
+    await recoverCreateRefund(deps, await leavePending(done.idempotencyKey));
+    const finished = (await api.db.idempotencyKey.findUniqueOrThrow({ where: where(done.idempotencyKey) })).response as { refundId: string; pending: boolean; userErrors: unknown[] };
+    expect(finished).toMatchObject({ refundId: succeeded.refund!.id, pending: false, userErrors: [] });
+    expect(await api.db.sandboxRefund.count()).toBe(ledger);
   });
 });
 
