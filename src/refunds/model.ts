@@ -90,7 +90,8 @@ async function consistent<T>(read: () => Promise<{ version: number | null; seen:
   for (let attempt = 0; ; attempt++) {
     const { version, seen, value } = await read();
     if (version === null || seen.every((v) => v === version)) return value;
-    if (attempt >= 20) throw new Error('the refund state kept changing while it was read');
+    if (attempt >= 100) throw new Error('the refund state kept changing while it was read');
+    if (attempt >= 2) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 20)));
   }
 }
 

@@ -1,5 +1,6 @@
 // What a refund returns and whether it fits (pricing.md §7), as a pure function of the order's state.
-// createRefund runs planRefund on the state it read under the order lock; refundPreview runs the very
+// createRefund plans with planRefund on the state it read (its write is refused if that state moved on
+// before it, and it plans again on what is current); refundPreview runs the very
 // same function on the state it read without writing anything, so a preview shows exactly what the
 // refund would do (or the userErrors it would get). No Prisma, no clock, no I/O: property-tested over
 // random orders and refund sequences (refund-plan.property.test.ts).

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
-import { useMainProcesses } from '../support/main-process.js';
+import { graphqlAt, useMainProcesses } from '../support/main-process.js';
 import { freshDatabase, testDatabaseUrl } from '../support/db.js';
 import { until } from '../support/until.js';
 import { createPrisma } from '../../src/db/prisma.js';
@@ -66,16 +66,6 @@ const GetOrder = graphql(`
 
 const startChild = useMainProcesses();
 
-async function gql<T>(url: string, key: string | null, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data!;
-}
 
 
 const REFUND = 'mutation($input: CreateRefundInput!) { createRefund(input: $input) { refund { id status processorReference } order { status } userErrors { code } } }';
@@ -94,19 +84,19 @@ describe('crash between the processor refund and our commit', () => {
 
   it('the killed server refunded once; after a restart the refund is SUCCEEDED exactly once and the processor shows one refund', async () => {
     const crashing = await startChild(fresh.url, { FLINT_TEST_CRASH_AFTER_REFUND: '1' });
-    const signup = await gql<{ createMerchant: { testApiKey: string } }>(
+    const signup = await graphqlAt<{ createMerchant: { testApiKey: string } }>(
       crashing.url,
       null,
       'mutation { createMerchant(input: { name: "Crash Café", email: "crash@example.com" }) { testApiKey } }',
     );
     const key = signup.createMerchant.testApiKey;
-    const order = await gql<{ createOrder: { order: { id: string; lineItems: { id: string }[] } } }>(
+    const order = await graphqlAt<{ createOrder: { order: { id: string; lineItems: { id: string }[] } } }>(
       crashing.url,
       key,
       'mutation { createOrder(input: { lineItems: [{ name: "Coffee", quantity: 2, unitPriceMoney: { amount: 1999, currency: "USD" } }] }) { order { id lineItems { id } } } }',
     );
     const orderId = order.createOrder.order.id;
-    const paid = await gql<{ payOrder: { paymentIntent: { id: string } } }>(
+    const paid = await graphqlAt<{ payOrder: { paymentIntent: { id: string } } }>(
       crashing.url,
       key,
       `mutation { payOrder(input: { orderId: "${orderId}", paymentSourceTokens: ["tok_visa"] }) { paymentIntent { id } } }`,
@@ -114,7 +104,7 @@ describe('crash between the processor refund and our commit', () => {
     const intentId = paid.payOrder.paymentIntent.id;
     const input = { paymentIntentId: intentId, lineItems: [{ lineItemId: order.createOrder.order.lineItems[0]!.id, quantity: 1 }], reason: 'REFUND_REASON_REQUESTED_BY_CUSTOMER', idempotencyKey: `crash-${orderId}` };
 
-    await expect(gql(crashing.url, key, REFUND, { input })).rejects.toThrow(); // the server died mid-request
+    await expect(graphqlAt(crashing.url, key, REFUND, { input })).rejects.toThrow(); // the server died mid-request
     expect((await crashing.exited).signal).toBe('SIGKILL');
     expect(crashing.output()).toContain('FLINT_TEST_CRASH_AFTER_REFUND');
 
@@ -127,7 +117,7 @@ describe('crash between the processor refund and our commit', () => {
     // Restart: the start-up pass asks the processor about the key.
     const restarted = await startChild(fresh.url, {});
     await until('start-up reconciliation', async () => /refunds reconciled at start-up: 1 settled/.test(restarted.output()));
-    const read = await gql<{ order: { status: string; netAmounts: { refundedMoney: { amount: number } }; refunds: { id: string; status: string; processorReference: string }[]; activity: { type: string; actor: { type: string } }[] } }>(
+    const read = await graphqlAt<{ order: { status: string; netAmounts: { refundedMoney: { amount: number } }; refunds: { id: string; status: string; processorReference: string }[]; activity: { type: string; actor: { type: string } }[] } }>(
       restarted.url,
       key,
       `{ order(id: "${orderId}") { status netAmounts { refundedMoney { amount } } refunds { id status processorReference } activity { type actor { type } } } }`,
@@ -139,7 +129,7 @@ describe('crash between the processor refund and our commit', () => {
     expect(read.order.activity.filter((a) => a.type === 'refund.succeeded')).toEqual([{ type: 'refund.succeeded', actor: { type: 'SYSTEM' } }]);
 
     // The client retries with the same key: the same refund, nothing refunded again.
-    const retried = await gql<{ createRefund: { refund: { id: string; status: string }; userErrors: unknown[] } }>(restarted.url, key, REFUND, { input });
+    const retried = await graphqlAt<{ createRefund: { refund: { id: string; status: string }; userErrors: unknown[] } }>(restarted.url, key, REFUND, { input });
     expect(retried.createRefund.refund).toMatchObject({ id: before[0]!.id, status: 'SUCCEEDED' });
     expect(retried.createRefund.userErrors).toEqual([]);
     expect(await db.sandboxRefund.count()).toBe(1);

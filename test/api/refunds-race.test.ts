@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
-import { useMainProcesses } from '../support/main-process.js';
+import { graphqlAt, useMainProcesses } from '../support/main-process.js';
 import { freshDatabase } from '../support/db.js';
 import { createPrisma } from '../../src/db/prisma.js';
 
@@ -149,16 +149,6 @@ describe('concurrent refunds respect the limits exactly', () => {
 
 const startServer = useMainProcesses();
 
-async function post<T>(url: string, key: string | null, query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: T; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data!;
-}
 
 const REFUND = `mutation($input: CreateRefundInput!) { createRefund(input: $input) { refund { id status amountMoney { amount } } userErrors { code } } }`;
 
@@ -168,16 +158,16 @@ describe('two server processes refunding one payment', () => {
     const db = createPrisma(fresh.url);
     try {
       const [a, b] = await Promise.all([startServer(fresh.url, {}), startServer(fresh.url, {})]);
-      const { createMerchant } = await post<{ createMerchant: { testApiKey: string } }>(a.url, null, 'mutation { createMerchant(input: { name: "Two Servers", email: "two@example.com" }) { testApiKey } }');
+      const { createMerchant } = await graphqlAt<{ createMerchant: { testApiKey: string } }>(a.url, null, 'mutation { createMerchant(input: { name: "Two Servers", email: "two@example.com" }) { testApiKey } }');
       const key = createMerchant.testApiKey;
-      const created = await post<{ createOrder: { order: { id: string; lineItems: { id: string }[] } } }>(
+      const created = await graphqlAt<{ createOrder: { order: { id: string; lineItems: { id: string }[] } } }>(
         a.url,
         key,
         'mutation { createOrder(input: { lineItems: [{ name: "Filter papers", quantity: 20, unitPriceMoney: { amount: 250, currency: "USD" } }, { name: "Mug", quantity: 1, unitPriceMoney: { amount: 2400, currency: "USD" } }] }) { order { id lineItems { id } } } }',
       );
       const orderId = created.createOrder.order.id;
       const lineId = created.createOrder.order.lineItems[0]!.id;
-      const paid = await post<{ payOrder: { paymentIntent: { id: string } } }>(b.url, key, `mutation { payOrder(input: { orderId: "${orderId}", paymentSourceTokens: ["tok_visa"] }) { paymentIntent { id } } }`);
+      const paid = await graphqlAt<{ payOrder: { paymentIntent: { id: string } } }>(b.url, key, `mutation { payOrder(input: { orderId: "${orderId}", paymentSourceTokens: ["tok_visa"] }) { paymentIntent { id } } }`);
       const intentId = paid.payOrder.paymentIntent.id;
       const total = 20 * 250 + 2400;
 
@@ -187,7 +177,7 @@ describe('two server processes refunding one payment', () => {
           : { paymentIntentId: intentId, lineItems: [{ lineItemId: lineId, quantity: 1 }], reason: 'REFUND_REASON_OTHER' },
       );
       type Answer = { createRefund: { refund: { status: string; amountMoney: { amount: number } } | null; userErrors: { code: string }[] } };
-      const results = await Promise.all(inputs.map((input, i) => post<Answer>(i % 2 === 0 ? a.url : b.url, key, REFUND, { input }).then((d) => d.createRefund)));
+      const results = await Promise.all(inputs.map((input, i) => graphqlAt<Answer>(i % 2 === 0 ? a.url : b.url, key, REFUND, { input }).then((d) => d.createRefund)));
       const ok = results.filter((r) => r.userErrors.length === 0);
       const sum = ok.reduce((s, r) => s + r.refund!.amountMoney.amount, 0);
       const units = results.filter((r, i) => i % 4 !== 3 && r.userErrors.length === 0).length;

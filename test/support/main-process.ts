@@ -49,3 +49,15 @@ export function useMainProcesses(): (databaseUrl: string, env: Record<string, st
     return { process: child, url, output: () => output, exited };
   };
 }
+
+/** A GraphQL request to a main process (`key`: an API key, or null); throws on GraphQL errors. */
+export async function graphqlAt<T>(url: string, key: string | null, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: T; errors?: unknown[] };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data!;
+}
