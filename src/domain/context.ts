@@ -37,7 +37,7 @@ export interface Deps {
   /** Card processor (payments): the sandbox unless STRIPE_SECRET_KEY selects Stripe. Unset: the sandbox. */
   paymentProcessor?: import('../payments/processor.js').PaymentProcessor;
   /** Receipt delivery (SMTP_URL); unset: receipts are written to the outbox and not sent. */
-  mailer?: import('./receipts.js').Mailer;
+  mailer?: import('./mailer.js').Mailer;
   /** Base URL of this server as buyers reach it (hosted checkout, sandbox authentication pages); read when needed. */
   publicUrl?: () => string;
   /** Stripe webhook signing secret (whsec_...); unset: POST /webhooks/stripe answers 404. */

@@ -1,8 +1,9 @@
 // Receipts: written with the payment, delivered after commit, at most once.
 //
 // When a payment settles (src/payments/record-charge.ts), its receipt — items, discounts, tax, total,
-// paid, as text and HTML — and an outbox message are rows of the same write (receiptOps). After commit (and on a
-// timer, for retries and for messages left by a restart) the outbox worker delivers due messages:
+// paid, as text and HTML — and an outbox message are rows of the same write (receiptOps). After commit
+// (and on a timer, for retries and for messages left by a restart) the outbox worker delivers due
+// messages, in plain SQL statements of their own (no transaction is held while a message is sent):
 //   - it claims one message by moving it PENDING → SENDING in a single UPDATE (FOR UPDATE SKIP LOCKED),
 //     so two workers never send the same receipt;
 //   - after the SMTP server accepted the message it marks it SENT and sets PaymentIntent.receiptSentAt
@@ -11,7 +12,6 @@
 //     PENDING with exponential backoff; anything else ends it FAILED. A message whose worker died while
 //     SENDING stays SENDING: it may have gone out, and sending it again could duplicate it.
 // Without SMTP_URL (no mailer) the messages wait in the outbox, PENDING.
-import nodemailer from 'nodemailer';
 import type { Deps, Scope } from './context.js';
 import type { LineRow, OrderRow } from './order-model.js';
 import { orderNetAmounts, storedTaxLines, takenDiscounts } from './order-model.js';
@@ -21,30 +21,6 @@ import type { PaymentIntent as PaymentIntentRow } from '../generated/prisma/clie
 import type { Op } from '../kernel/writer.js';
 import { readRows } from '../kernel/rows.js';
 import { sqlPool } from '../db/prisma.js';
-
-export interface MailMessage {
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-}
-
-export interface Mailer {
-  /** Resolves once the server accepted the message; rejects with nodemailer's error otherwise. */
-  send(message: MailMessage): Promise<void>;
-}
-
-export const RECEIPT_FROM = 'Flint receipts <receipts@flint.local>';
-
-/** A mailer over SMTP (nodemailer), e.g. smtp://user:pass@mail.example.com:587. */
-export function smtpMailer(url: string, from: string = RECEIPT_FROM): Mailer {
-  const transport = nodemailer.createTransport(url);
-  return {
-    async send(message) {
-      await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html });
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The receipt

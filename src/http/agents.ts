@@ -1,5 +1,5 @@
 // GET /SKILL.md and GET /llms.txt for AI agents, rendered once from the live schema.
-import type { Route } from './routes.js';
+import type { Route } from './route.js';
 import { schema } from '../graphql/schema.js';
 import { renderLlmsTxt, renderSkill } from '../agents/skill.js';
 import { handleMcp } from '../agents/mcp.js';

@@ -15,8 +15,7 @@ import { refreshPaymentIntent } from '../payments/reconcile.js';
 import { orderNetAmounts, storedTaxLines, takenDiscounts } from '../domain/order-model.js';
 import { formatMoney } from '../pricing/index.js';
 import { processorOf, SandboxProcessor, SANDBOX_TOKEN_NAMES } from '../payments/index.js';
-import { readBody } from './webhooks.js';
-import type { Route } from './routes.js';
+import { readBody, type Route } from './route.js';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

@@ -1,12 +1,10 @@
 // Plain HTTP routes served next to /graphql. Each route answers the requests it owns and returns true;
 // anything no route takes goes to GraphQL. Features add their routes to HTTP_ROUTES.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Deps } from '../domain/context.js';
+import type { ServerResponse } from 'node:http';
+import type { Route } from './route.js';
 import { stripeWebhookRoute } from './webhooks.js';
 import { checkoutRoute, sandboxAuthenticationRoute } from './checkout.js';
 import { agentDocsRoute, mcpRoute } from './agents.js';
-
-export type Route = (req: IncomingMessage, res: ServerResponse, deps: Deps) => Promise<boolean>;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));

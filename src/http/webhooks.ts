@@ -1,30 +1,16 @@
 // POST /webhooks/stripe: Stripe's events. The signature (Stripe-Signature header) is verified with
 // stripe.webhooks.constructEvent over the raw body, 300 seconds of tolerance; a bad one is a 400.
 // Each event is applied at most once (src/domain/webhooks.ts); an event seen before is a 200.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import Stripe from 'stripe';
 import { handleStripeEvent } from '../domain/webhooks.js';
-// Type-only import: routes.ts imports this module to list the route (no runtime cycle).
-import type { Route } from './routes.js';
+import { readBody, type Route } from './route.js';
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
-const MAX_BODY_BYTES = 1024 * 1024;
-
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > limit) return null;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 export const stripeWebhookRoute: Route = async (req, res, deps) => {
   const path = (req.url ?? '/').split('?')[0];
