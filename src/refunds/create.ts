@@ -189,6 +189,7 @@ export async function createRefund(scope: Scope, input: CreateRefundInput): Prom
   let made: Made | null = null;
   let orderId: string | null = null;
   // Its refunds that wait for the processor are settled first, outside the payment's turn (below).
+  let settling = true;
   let waiting: string[] = [];
   const reserve = () =>
     oneAtATime(input.paymentIntentId, () =>
@@ -220,7 +221,6 @@ export async function createRefund(scope: Scope, input: CreateRefundInput): Prom
         },
       }),
     );
-  let settling = true;
   let { outcome, replayed } = await reserve();
   if (!outcome.ok && outcome.errors[0] === SETTLE_FIRST) {
     // The next call of an order first settles its refunds that are waiting for the processor.

@@ -9,6 +9,7 @@ import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
 import { graphqlAt, useMainProcesses } from '../support/main-process.js';
 import { freshDatabase } from '../support/db.js';
+import { until } from '../support/until.js';
 import { createPrisma } from '../../src/db/prisma.js';
 
 const api = useTestApi();
@@ -80,6 +81,7 @@ describe('concurrent refunds respect the limits exactly', () => {
 
       const order = (await api.exec(GetOrder, { id: orderId }, key)).order!;
       expect(order.refunds).toHaveLength(ok.length);
+      expect(order.refunds.map((r) => r.status).filter((x) => x !== 'SUCCEEDED')).toEqual([]);
       expect(order.netAmounts.refundedMoney.amount).toBe(sum);
       expect(order.netAmounts.balanceMoney.amount).toBe(0);
       expect(order.refundable.amountMoney.amount).toBe(total - sum);
@@ -183,8 +185,14 @@ describe('two server processes refunding one payment', () => {
       const units = results.filter((r, i) => i % 4 !== 3 && r.userErrors.length === 0).length;
       expect(sum).toBeLessThanOrEqual(total);
       expect(units).toBeLessThanOrEqual(20);
-      expect(ok.every((r) => r.refund!.status === 'SUCCEEDED')).toBe(true);
+      // Under load the sandbox's answer can be lost (UNKNOWN): such a refund stays PENDING, reserved, until
+      // a later call or the start-up pass of a process asks the processor about it.
+      expect(ok.every((r) => r.refund!.status === 'SUCCEEDED' || r.refund!.status === 'PENDING')).toBe(true);
       for (const r of results.filter((x) => x.userErrors.length > 0)) expect(r.userErrors.map((e) => e.code)).toEqual(['REFUND_EXCEEDS_REFUNDABLE']);
+      if (ok.some((r) => r.refund!.status === 'PENDING')) {
+        const third = await startServer(fresh.url, {});
+        await until('start-up reconciliation', async () => /refunds reconciled at start-up/.test(third.output()));
+      }
       // None lost to the race: what is left is less than the smallest refund that was refused.
       const refusedAmounts: number[] = results.flatMap((r, i) => (r.userErrors.length > 0 ? [i % 4 === 3 ? 900 : 250] : []));
       if (refusedAmounts.some((x) => x === 250) && units < 20) expect(total - sum).toBeLessThan(250);
@@ -192,6 +200,7 @@ describe('two server processes refunding one payment', () => {
 
       const order = await db.order.findUniqueOrThrow({ where: { id: orderId }, include: { lineItems: { orderBy: { position: 'asc' } }, refunds: true } });
       expect(order.refunds).toHaveLength(ok.length);
+      expect(order.refunds.map((r) => r.status).filter((x) => x !== 'SUCCEEDED')).toEqual([]);
       expect(order.refundedAmount).toBe(BigInt(sum));
       expect(order.pendingRefundAmount).toBe(0n);
       expect(order.lineItems[0]!.refundedQuantity).toBe(units);
