@@ -44,6 +44,9 @@ export function paymentRuntime(config: Pick<Config, 'stripeSecretKey' | 'stripeW
       if (!configured) publicUrl = serverUrl.replace('127.0.0.1', 'localhost');
       const full: Deps = { db, clock: systemClock, ...deps };
       log(`payments: ${deps.paymentProcessor!.name} processor${deps.mailer ? ', receipts by SMTP' : ''}`);
+      // The first Prisma model query of a process starts Prisma's query compiler (about half a second):
+      // pay it here rather than in the first request that reads through Prisma (the payment paths do not).
+      void db.order.findFirst({ where: { id: '' }, select: { id: true } }).catch(() => {});
       void reconcilePendingPayments(full, log)
         .then(({ reconciled, stillOpen }) => log(`payments reconciled at start-up: ${reconciled} settled, ${stillOpen} still open`))
         .catch((error: unknown) => console.error('[flint] payment reconciliation failed', error))
