@@ -215,37 +215,22 @@ export class SandboxProcessor implements PaymentProcessor {
   }
 
   async createRefund(request: RefundRequest): Promise<RefundResult> {
-    return this.db.$transaction(async (tx) => {
-      const existing = await tx.sandboxRefund.findUnique({ where: { idempotencyKey: request.idempotencyKey } });
-      if (existing) return this.refundResult(existing);
-      // The charge row is the lock: refunds of one charge are decided one at a time.
-      const charges = await tx.$queryRaw<ChargeRow[]>`
-        SELECT * FROM "SandboxCharge" WHERE id = ${request.processorPaymentReference} FOR UPDATE`;
-      const charge = charges[0];
-      const again = await tx.sandboxRefund.findUnique({ where: { idempotencyKey: request.idempotencyKey } });
-      if (again) return this.refundResult(again);
-      if (!charge || charge.status !== 'SUCCEEDED') {
-        return { status: 'FAILED', processorReference: null, failureReason: 'charge_not_refundable' } as const;
-      }
-      const refunded = await tx.sandboxRefund.aggregate({
-        where: { chargeId: charge.id, status: { not: 'FAILED' } },
-        _sum: { amount: true },
-      });
-      if (request.amount <= 0n || (refunded._sum.amount ?? 0n) + request.amount > BigInt(charge.amount)) {
-        return { status: 'FAILED', processorReference: null, failureReason: 'amount_too_large' } as const;
-      }
-      const row = await tx.sandboxRefund.create({
-        data: {
-          id: `sbre_${ulid()}`,
-          idempotencyKey: request.idempotencyKey,
-          chargeId: charge.id,
-          amount: request.amount,
-          status: charge.token === 'tok_refundFail' ? 'PENDING' : 'SUCCEEDED',
-          metadata: { flint_refund_id: request.refundId, flint_payment_intent_id: request.paymentIntentId },
-        },
-      });
-      return this.refundResult(row);
+    // One call (sandbox_create_refund): the charge row is the lock, so refunds of one charge are
+    // decided one at a time and never exceed it; the same key returns the same refund.
+    const { rows } = await this.pool.query<{ result: { failure?: string; id: string; status: string; failureReason: string | null } }>({
+      name: 'flint_sandbox_refund',
+      text: 'SELECT "sandbox_create_refund"($1, $2, $3, $4, $5::jsonb) AS "result"',
+      values: [
+        `sbre_${ulid()}`,
+        request.idempotencyKey,
+        request.processorPaymentReference,
+        request.amount.toString(),
+        JSON.stringify({ flint_refund_id: request.refundId, flint_payment_intent_id: request.paymentIntentId }),
+      ],
     });
+    const result = rows[0]!.result;
+    if (result.failure) return { status: 'FAILED', processorReference: null, failureReason: result.failure } as const;
+    return this.refundResult(result as unknown as RefundRow);
   }
 
   async retrieveRefund(ref: RefundRef): Promise<RefundResult | null> {
