@@ -2,7 +2,10 @@
 import type { Route } from './route.js';
 import { schema } from '../graphql/schema.js';
 import { renderLlmsTxt, renderSkill } from '../agents/skill.js';
-import { handleMcp } from '../agents/mcp.js';
+
+// The MCP SDK (with zod, ajv, hono) costs ~25 MiB of RSS; most deployments never see an /mcp request,
+// so src/agents/mcp.ts is loaded on the first one (bench/MEMORY.md).
+let mcp: Promise<typeof import('../agents/mcp.js')> | null = null;
 
 let skill: string | null = null;
 
@@ -25,6 +28,8 @@ export const agentDocsRoute: Route = async (req, res) => {
 export const mcpRoute: Route = async (req, res, deps) => {
   const path = (req.url ?? '/').split('?')[0];
   if (path !== '/mcp') return false;
+  mcp ??= import('../agents/mcp.js');
+  const { handleMcp } = await mcp;
   await handleMcp(req, res, deps);
   return true;
 };

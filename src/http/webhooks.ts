@@ -2,8 +2,9 @@
 // stripe.webhooks.constructEvent over the raw body, 300 seconds of tolerance; a bad one is a 400.
 // Each event is applied at most once (src/domain/webhooks.ts); an event seen before is a 200.
 import type { ServerResponse } from 'node:http';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { handleStripeEvent } from '../domain/webhooks.js';
+import { stripeSdk } from '../payments/stripe-sdk.js';
 import { readBody, type Route } from './route.js';
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -33,7 +34,7 @@ export const stripeWebhookRoute: Route = async (req, res, deps) => {
   const signature = req.headers['stripe-signature'];
   let event: Stripe.Event;
   try {
-    event = Stripe.webhooks.constructEvent(
+    event = stripeSdk().webhooks.constructEvent(
       body,
       typeof signature === 'string' ? signature : '',
       secret,

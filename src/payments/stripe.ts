@@ -2,7 +2,8 @@
 // confirmed in a single request (confirm=true) with the buyer's token, our metadata and our
 // Idempotency-Key, so the request can be replayed safely: Stripe answers a replay with the first
 // response for 24 hours and never charges twice.
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
+import { stripeSdk } from './stripe-sdk.js';
 import type {
   ChargeRequest,
   ChargeResult,
@@ -84,7 +85,8 @@ export function fromIntent(intent: StripeIntent): ChargeResult {
 }
 
 function fromError(error: unknown): ChargeResult {
-  if (error instanceof Stripe.errors.StripeCardError) {
+  const { errors } = stripeSdk(); // loaded: only the processor's calls (after its constructor) get here
+  if (error instanceof errors.StripeCardError) {
     return {
       status: 'FAILED',
       processorReference: error.payment_intent?.id ?? null,
@@ -94,11 +96,11 @@ function fromError(error: unknown): ChargeResult {
       failureMessage: error.message,
     };
   }
-  if (error instanceof Stripe.errors.StripeError) {
+  if (error instanceof errors.StripeError) {
     const status = error.statusCode ?? 0;
     // 409: another request with this key is in flight. 5xx and connection errors: the outcome is unknown.
     const ambiguous =
-      error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError || status === 409 || status >= 500 || status === 0;
+      error instanceof errors.StripeConnectionError || error instanceof errors.StripeAPIError || status === 409 || status >= 500 || status === 0;
     if (ambiguous) return { status: 'UNKNOWN', message: error.message };
     return {
       status: 'FAILED',
@@ -125,10 +127,11 @@ export function fromRefund(refund: StripeRefund): RefundResult {
 }
 
 function fromRefundError(error: unknown): RefundResult {
-  if (error instanceof Stripe.errors.StripeError) {
+  const { errors } = stripeSdk();
+  if (error instanceof errors.StripeError) {
     const status = error.statusCode ?? 0;
     const ambiguous =
-      error instanceof Stripe.errors.StripeConnectionError || error instanceof Stripe.errors.StripeAPIError || status === 409 || status >= 500 || status === 0;
+      error instanceof errors.StripeConnectionError || error instanceof errors.StripeAPIError || status === 409 || status >= 500 || status === 0;
     if (!ambiguous) return { status: 'FAILED', processorReference: null, failureReason: error.code ?? error.message };
   }
   return { status: 'UNKNOWN', message: error instanceof Error ? error.message : String(error) };
@@ -139,7 +142,8 @@ export class StripeProcessor implements PaymentProcessor {
   readonly client: Stripe;
 
   constructor(options: StripeProcessorOptions) {
-    this.client = new Stripe(options.secretKey, {
+    const StripeClient = stripeSdk();
+    this.client = new StripeClient(options.secretKey, {
       ...(options.host ? { host: options.host } : {}),
       ...(options.port ? { port: options.port } : {}),
       ...(options.protocol ? { protocol: options.protocol } : {}),

@@ -10,8 +10,12 @@
 //
 // Each process listens to a topic once, decodes each event once, and fans it out to its local
 // listeners, however many subscriptions share the topic.
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { Redis } from 'ioredis';
+//
+// ioredis and the Redis event target are loaded only when a Redis bus is made (REDIS_URL): ~12 MiB of
+// RSS that in-memory deployments do not pay (bench/MEMORY.md). Both are CommonJS, required synchronously.
+import { createRequire } from 'node:module';
+import type { createRedisEventTarget as CreateRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import type { Redis as RedisClient } from 'ioredis';
 import type { ActivityRow } from '../domain/activity.js';
 import type { Json } from '../domain/json.js';
 
@@ -206,6 +210,9 @@ export function createMemoryEventBus(): EventBus {
 
 /** Any number of processes sharing one Redis. */
 export function createRedisEventBus(redisUrl: string, log: (message: string) => void = (m) => console.error(m)): EventBus {
+  const require = createRequire(import.meta.url);
+  const { Redis } = require('ioredis') as { Redis: typeof RedisClient };
+  const { createRedisEventTarget } = require('@graphql-yoga/redis-event-target') as { createRedisEventTarget: typeof CreateRedisEventTarget };
   const options = { connectionName: 'flint-events', maxRetriesPerRequest: 3 };
   const publishClient = new Redis(redisUrl, options);
   const subscribeClient = new Redis(redisUrl, options);
