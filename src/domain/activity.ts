@@ -1,9 +1,8 @@
-// The audit trail: one typed constructor per event type, appended in the same transaction as the
-// change it records. The table is append-only (a database trigger refuses UPDATE and DELETE).
-import type { Actor, Scope, Tx } from './context.js';
+// The audit trail: one typed constructor per event type, written by the same write as the change it
+// records (src/kernel/writer.ts). The table is append-only (a database trigger refuses UPDATE and DELETE).
+import type { Actor, Scope } from './context.js';
 import { newId } from '../ids.js';
 import { toJson, type Json } from './json.js';
-import { appendChained } from './audit.js';
 
 export interface ActivityEntry {
   type: string;
@@ -125,19 +124,4 @@ export function activityRows(scope: Scope, actor: Actor, at: Date, idempotencyKe
     delta: e.delta,
     idempotencyKey,
   }));
-}
-
-/**
- * Records `entries` by `scope.actor` in the transaction `tx`, chained and hashed (src/domain/audit.ts).
- * Call it once, as the last write of the use case: it locks the merchant's audit chain until commit.
- * Entries recorded inside runMutation are published to subscribers after the commit.
- */
-export async function appendActivity(
-  tx: Tx,
-  scope: Scope,
-  at: Date,
-  idempotencyKey: string | null,
-  entries: ActivityEntry[],
-): Promise<ActivityRow[]> {
-  return appendChained(tx, activityRows(scope, scope.actor, at, idempotencyKey, entries));
 }

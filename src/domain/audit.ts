@@ -10,20 +10,16 @@
 // test traffic never waits for live traffic's chain lock. `sequence` numbers a chain's entries 1, 2,
 // 3... and is unique per chain, so two entries can never claim the same place.
 //
-// Appending locks the chain's head row (AuditChainHead) with an UPDATE inside the mutation's
-// transaction; the lock is held until commit. The append is the last step of a use case, so the
-// lock is taken as late as possible and held for two statements plus the commit. Because the head is
-// locked until commit, sequence order is commit order for each chain.
-//
-// Use cases call appendActivity (src/domain/activity.ts) once, as their last write; it calls
-// appendChained here. A second call in the same transaction is correct but holds the lock longer.
-// Use cases that only insert new rows (createOrder without coupons) append through
-// src/domain/chain-writer.ts instead: the same chain and hash, computed by PostgreSQL inside one
-// statement, with concurrent requests of a merchant sharing one statement and one commit.
+// Entries are appended only by the one write path (src/kernel/writer.ts, flint_write): PostgreSQL
+// locks the chain heads of a call last and in merchant order, numbers and hashes the entries with
+// sha256() over exactly the text entryHash hashes (canonicalAroundSequence below splits it around the
+// sequence number), inserts them and moves the heads, inside the call that writes the change. Heads are
+// locked only while PostgreSQL runs that call and commits it, and a call serves many requests, so the
+// chain never serializes a merchant's writes in the request path; sequence order is commit order.
 import { createHash } from 'node:crypto';
 import type { Db, Tx } from './context.js';
 import { canonicalJson, type Json } from './json.js';
-import type { ActivityRow, UnchainedActivityRow } from './activity.js';
+import type { ActivityRow } from './activity.js';
 
 /** The stored columns covered by the hash, in canonical (sorted) order. */
 export const HASHED_FIELDS = [
@@ -57,123 +53,13 @@ export function entryHash(previousHash: string | null, entry: HashedEntry): stri
     .digest('hex');
 }
 
-// ---------------------------------------------------------------------------------------------
-// Rows recorded by a transaction, for publishing after it commits
-
-const recorded = new WeakMap<object, ActivityRow[]>();
-
-/**
- * Starts collecting the activity rows appended through `tx`; the returned array fills as they are
- * written. runMutation publishes it after commit. Code that opens its own transaction does the same:
- * `const rows = trackActivity(tx)` inside, `await deps.events?.publishActivity(rows)` after commit.
- */
-export function trackActivity(tx: Tx): ActivityRow[] {
-  const rows: ActivityRow[] = [];
-  recorded.set(tx, rows);
-  return rows;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Appending
-
-/**
- * Places `rows` (all of one merchant and mode) at the end of their chain and inserts them: locks the
- * chain head, numbers and hashes the rows, inserts them and moves the head, in two statements.
- */
-export async function appendChained(tx: Tx, rows: UnchainedActivityRow[]): Promise<ActivityRow[]> {
-  if (rows.length === 0) return [];
-  const { merchantId, livemode } = rows[0]!;
-  if (rows.some((r) => r.merchantId !== merchantId || r.livemode !== livemode)) {
-    throw new Error('appendChained: all rows of one call must belong to one merchant and mode');
-  }
-  const head = await lockHead(tx, merchantId, livemode, rows.length);
-  let previousHash = head.hash;
-  let sequence = head.sequence;
-  const chained: ActivityRow[] = rows.map((row) => {
-    sequence += 1n;
-    const entry = { ...row, delta: normalizeDelta(row.delta), sequence };
-    const hash = entryHash(previousHash, entry);
-    const out: ActivityRow = { ...entry, previousHash, hash };
-    previousHash = hash;
-    return out;
-  });
-
-  // One statement: insert the rows, move the head's hash (its sequence moved when it was locked).
-  const params: unknown[] = [merchantId, livemode, previousHash];
-  const tuples = chained.map((r) => {
-    const b = params.length;
-    params.push(
-      r.id,
-      r.merchantId,
-      r.livemode,
-      r.orderId,
-      r.type,
-      r.occurredAt,
-      r.actorType,
-      r.actorId,
-      r.actorName,
-      JSON.stringify(r.delta),
-      r.idempotencyKey,
-      r.sequence,
-      r.hash,
-      r.previousHash,
-    );
-    const p = (i: number) => `$${b + i}`;
-    return `(${p(1)}, ${p(2)}, ${p(3)}::boolean, ${p(4)}, ${p(5)}, ${p(6)}::timestamptz, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}::jsonb, ${p(11)}, ${p(12)}::bigint, ${p(13)}, ${p(14)})`;
-  });
-  await tx.$executeRawUnsafe(
-    `WITH "inserted" AS (
-       INSERT INTO "Activity" ("id", "merchantId", "livemode", "orderId", "type", "occurredAt", "actorType", "actorId", "actorName", "delta", "idempotencyKey", "sequence", "hash", "previousHash")
-       VALUES ${tuples.join(', ')}
-     )
-     UPDATE "AuditChainHead" SET "hash" = $3 WHERE "merchantId" = $1 AND "livemode" = $2::boolean`,
-    ...params,
-  );
-  recorded.get(tx)?.push(...chained);
-  return chained;
-}
-
 /** The stored form of a delta: what reading the JSONB column back gives (and what is hashed). */
 export function normalizeDelta(delta: Json): Json {
   return JSON.parse(JSON.stringify(delta)) as Json;
 }
 
-interface Head {
-  /** Sequence of the last entry before this append. */
-  sequence: bigint;
-  hash: string | null;
-}
-
-/** Reserves `count` places at the end of the chain; the head row stays locked until commit. */
-async function lockHead(tx: Tx, merchantId: string, livemode: boolean, count: number): Promise<Head> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const rows = await tx.$queryRawUnsafe<{ sequence: bigint; hash: string | null }[]>(
-      `UPDATE "AuditChainHead" SET "sequence" = "sequence" + $3::bigint
-       WHERE "merchantId" = $1 AND "livemode" = $2::boolean
-       RETURNING "sequence", "hash"`,
-      merchantId,
-      livemode,
-      BigInt(count),
-    );
-    if (rows.length === 1) return { sequence: BigInt(rows[0]!.sequence) - BigInt(count), hash: rows[0]!.hash };
-    // The chain's first entry: create its head. A concurrent creator makes us wait, then we find its row.
-    await tx.$executeRawUnsafe(
-      `INSERT INTO "AuditChainHead" ("merchantId", "livemode", "sequence", "hash") VALUES ($1, $2::boolean, 0, NULL) ON CONFLICT DO NOTHING`,
-      merchantId,
-      livemode,
-    );
-  }
-  throw new Error(`audit chain head of ${merchantId} (${livemode ? 'live' : 'test'}) could not be locked`);
-}
-
 // ---------------------------------------------------------------------------------------------
-// Appending inside one statement (src/domain/mutation.ts runSingleStatement)
-//
-// The same chain, computed by PostgreSQL (src/domain/chain-writer.ts): the statement locks the head row
-// (SELECT ... FOR UPDATE, which in READ COMMITTED waits for a concurrent appender and then reads its
-// committed head), numbers and hashes the entries with sha256() over exactly the text entryHash hashes,
-// inserts them and moves the head. The lock is held only while PostgreSQL runs that statement and
-// commits it: no round trip to this process happens while it is held.
+// The hashed text around the sequence number (PostgreSQL fills the number in, flint_write)
 
 /** A value of `sequence` that no chain reaches (2^53 - 1), to find where the sequence goes in the canonical text. */
 const SEQUENCE_MARK = BigInt(Number.MAX_SAFE_INTEGER);

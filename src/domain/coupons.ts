@@ -30,10 +30,11 @@
 //   that uses a coupon limited per customer needs one of them (INVALID_INPUT otherwise).
 // - Deactivating an inactive coupon changes nothing and records nothing (like adding an existing tax
 //   registration).
-import type { Scope, Tx } from './context.js';
-import { Activities, appendActivity } from './activity.js';
+import type { Scope } from './context.js';
+import { Activities } from './activity.js';
 import { type Outcome, type UserError, fail, notFound, ok, userError } from './errors.js';
-import { runWrite } from '../kernel/write-path.js';
+import { runWrite, submitWrite } from '../kernel/write-path.js';
+import { loadOrderState } from '../orders/order-state.js';
 import { checkCurrency, LIMITS, type Path } from './validation.js';
 import { amountsSnapshot, type WrittenOrder } from '../orders/order-state.js';
 import { editOrder } from '../orders/edit.js';
@@ -42,7 +43,7 @@ import { sqlPool } from '../db/prisma.js';
 import type { LineRow, OrderRow } from './order-model.js';
 import { newId } from '../ids.js';
 import { formatMoney, isValidPercent, type AppliedDiscountResult, type PricedOrder, type PricingCouponInput } from '../pricing/index.js';
-import { Prisma, type Coupon } from '../generated/prisma/client.js';
+import type { Coupon } from '../generated/prisma/client.js';
 
 export type CouponRow = Coupon;
 export type DiscountType = CouponRow['type'];
@@ -146,12 +147,6 @@ function limitError(c: CouponRow, customerUses: number, customerKey: string | nu
     );
   }
   return null;
-}
-
-async function customerUses(tx: Tx, couponIds: string[], customerKey: string | null): Promise<Map<string, number>> {
-  if (customerKey === null || couponIds.length === 0) return new Map();
-  const groups = await tx.couponRedemption.groupBy({ by: ['couponId'], where: { couponId: { in: couponIds }, customerKey }, _count: { _all: true } });
-  return new Map(groups.map((g) => [g.couponId, g._count._all]));
 }
 
 const COUPONS_BY_CODE_SQL = 'SELECT * FROM "Coupon" WHERE "merchantId" = $1 AND "livemode" = $2 AND "normalizedCode" = ANY($3::text[])';
@@ -638,87 +633,29 @@ export async function removeCoupon(scope: Scope, input: ApplyCouponInput): Promi
 // ---------------------------------------------------------------------------------------------
 // Redemption (called by the payments feature inside its payment transaction)
 
-interface LockedCoupon {
-  id: string;
-  code: string;
-  active: boolean;
-  startsAt: Date | null;
-  expiresAt: Date | null;
-  maxRedemptions: number | null;
-  maxRedemptionsPerCustomer: number | null;
-  timesRedeemed: number;
-}
+const REDEEMED_SQL = 'SELECT "couponId" FROM "CouponRedemption" WHERE "orderId" = $1';
 
 /**
- * Counts the order's coupons as used, atomically, in the caller's transaction (`tx`, the one that
- * records the payment). Re-checks active, startsAt/expiresAt (at `at`) and both usage limits, then
- * records one CouponRedemption per coupon and increments timesRedeemed.
- *
- * Exact under concurrency: the coupon rows are locked FOR UPDATE in id order (a stable order, so two
- * payments sharing coupons cannot deadlock) before the limits are read; a concurrent payment of an
- * order with the same coupon waits for this transaction and then sees its redemption.
- *
- * Only coupons that take something off the order are checked and counted. Calling it again for an
- * order already redeemed changes nothing. On a userError nothing has been written by this function;
- * the caller must roll its transaction back (return the errors from its runMutation use case) so that
- * nothing is charged.
- *
- * The customer (maxRedemptionsPerCustomer) is the order's customerId, else its buyerEmail, else
- * `options.buyerEmail` (the email given with the payment), in lower case.
- *
- * If the redemption is committed before the charge and the charge then fails (the order stays OPEN),
- * call releaseCouponRedemptions in the transaction that records the failure.
+ * Counts the order's coupons as used, on its own (payOrder puts the same couponUses into the write that
+ * reserves its payment): re-checks active, startsAt/expiresAt (at `at`) and both usage limits, then
+ * records one CouponRedemption per coupon and increments timesRedeemed, in one write. Exact under
+ * concurrency: the write re-checks the limits under the coupon locks, and a refused write is planned
+ * again (and then reports the exact userError). Only coupons that take something off the order are
+ * checked and counted; calling it again for an order already redeemed changes nothing (the
+ * redemption's primary key refuses a concurrent duplicate, whose plan then finds it done).
  */
-export async function redeemCoupons(
-  tx: Tx,
-  scope: Scope,
-  orderId: string,
-  at: Date,
-  options: { buyerEmail?: string | null } = {},
-): Promise<Outcome<null>> {
-  const order = await tx.order.findFirst({
-    where: { id: orderId, merchantId: scope.merchantId, livemode: scope.livemode },
-    select: { id: true, customerId: true, buyerEmail: true, discounts: true },
-  });
-  if (!order) return fail(notFound('order', orderId, ['input', 'orderId']));
-  const taking = new Set(
-    ((order.discounts as { couponId?: string; amount?: number }[] | null) ?? []).filter((d) => (d.amount ?? 0) > 0 && d.couponId).map((d) => d.couponId!),
-  );
-  const [attachments, done] = await Promise.all([
-    tx.orderCoupon.findMany({ where: { orderId }, select: { couponId: true } }),
-    tx.couponRedemption.findMany({ where: { orderId }, select: { couponId: true } }),
-  ]);
-  const already = new Set(done.map((d) => d.couponId));
-  const ids = attachments
-    .map((a) => a.couponId)
-    .filter((id) => taking.has(id) && !already.has(id))
-    .sort();
-  if (ids.length === 0) return ok(null);
-
-  const locked = await tx.$queryRaw<LockedCoupon[]>`
-    SELECT id, code, active, "startsAt", "expiresAt", "maxRedemptions", "maxRedemptionsPerCustomer", "timesRedeemed"
-    FROM "Coupon"
-    WHERE id IN (${Prisma.join(ids)}) AND "merchantId" = ${scope.merchantId} AND livemode = ${scope.livemode}
-    ORDER BY id
-    FOR UPDATE`;
-  const customerKey = customerKeyOf(order) ?? (options.buyerEmail?.trim().toLowerCase() || null);
-  // Read after the locks: every redemption committed before them is visible (READ COMMITTED takes a new
-  // snapshot per statement), and none can be added for these coupons until this transaction ends.
-  const uses = await customerUses(
-    tx,
-    locked.filter((c) => c.maxRedemptionsPerCustomer !== null).map((c) => c.id),
-    customerKey,
-  );
-
-  const errors = redemptionErrors(locked as unknown as CouponRow[], uses, customerKey, at);
-  if (locked.length !== ids.length) throw new Error(`redeemCoupons: coupons of order ${orderId} are missing`);
-  if (errors.length > 0) return fail(...errors);
-
-  await tx.couponRedemption.createMany({
-    data: ids.map((couponId) => ({ couponId, orderId, merchantId: scope.merchantId, livemode: scope.livemode, customerKey, createdAt: at })),
-  });
-  await tx.coupon.updateMany({ where: { id: { in: ids } }, data: { timesRedeemed: { increment: 1 } } });
-  return ok(null);
+export async function redeemCoupons(scope: Scope, orderId: string, at: Date, options: { buyerEmail?: string | null } = {}): Promise<Outcome<null>> {
+  for (let attempt = 0; attempt < 25; attempt++) {
+    const state = await loadOrderState(scope, orderId);
+    if (!state) return fail(notFound('order', orderId, ['input', 'orderId']));
+    const redeemed = await readRows<{ couponId: string }>(sqlPool(scope.deps.db), 'flint_order_redeemed', REDEEMED_SQL, [orderId]);
+    const uses = await planRedemptions(scope, state.order, state.coupons.map((c) => c.coupon), new Set(redeemed.map((r) => r.couponId)), at, options.buyerEmail ?? null);
+    if (!uses.ok) return uses;
+    if (uses.value.length === 0) return ok(null);
+    const written = await submitWrite(scope, { merchantId: scope.merchantId, livemode: scope.livemode, at, couponUses: uses.value, activity: [] });
+    if (written.ok) return ok(null);
+  }
+  throw new Error(`redeemCoupons: the coupons of order ${orderId} kept changing`);
 }
 
 /**
@@ -802,23 +739,13 @@ export async function planRedemptions(
 }
 
 /**
- * Gives back the uses counted by redeemCoupons for an order whose payment did not go through (the
- * charge failed and the order stays OPEN), so a declined or abandoned attempt does not consume a
- * limited coupon. Not for refunds: a redemption of a paid order stays counted (pricing.md §4, as
- * Stripe). Locks the coupon rows in id order, like redeemCoupons; returns how many uses were released.
+ * Gives back the uses counted for an order whose payment did not go through (the charge failed and the
+ * order stays OPEN), so a declined or abandoned attempt does not consume a limited coupon. Not for
+ * refunds: a redemption of a paid order stays counted (pricing.md §4, as Stripe). payOrder puts the
+ * same couponReleases into the write that records the failed charge; the write deletes the order's
+ * redemptions under the coupon locks, so two concurrent releases give each use back once.
  */
-export async function releaseCouponRedemptions(tx: Tx, scope: Scope, orderId: string): Promise<number> {
-  const rows = await tx.couponRedemption.findMany({
-    where: { orderId, merchantId: scope.merchantId, livemode: scope.livemode },
-    select: { couponId: true },
-  });
-  if (rows.length === 0) return 0;
-  const ids = rows.map((r) => r.couponId).sort();
-  await tx.$queryRaw`SELECT id FROM "Coupon" WHERE id IN (${Prisma.join(ids)}) ORDER BY id FOR UPDATE`;
-  // Only what this transaction really deleted is given back (a concurrent release deletes nothing).
-  const deleted = await tx.$queryRaw<{ couponId: string }[]>`
-    DELETE FROM "CouponRedemption" WHERE "orderId" = ${orderId} AND "couponId" IN (${Prisma.join(ids)}) RETURNING "couponId"`;
-  if (deleted.length === 0) return 0;
-  await tx.coupon.updateMany({ where: { id: { in: deleted.map((d) => d.couponId) } }, data: { timesRedeemed: { decrement: 1 } } });
-  return deleted.length;
+export async function releaseCouponRedemptions(scope: Scope, orderId: string): Promise<void> {
+  const written = await submitWrite(scope, { merchantId: scope.merchantId, livemode: scope.livemode, at: scope.deps.clock.now(), couponReleases: [orderId], activity: [] });
+  if (!written.ok) throw new Error(`releaseCouponRedemptions: refused (${written.reason})`);
 }

@@ -9,13 +9,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrisma } from '../../src/db/prisma.js';
 import { DEFAULT_MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
-import { Activities, appendActivity, type ActivityRow } from '../../src/domain/activity.js';
+import { Activities, activityRows, type ActivityRow } from '../../src/domain/activity.js';
 import { verifyAuditTrail } from '../../src/domain/audit.js';
 import { systemClock, type Db, type Deps, type Scope } from '../../src/domain/context.js';
 import { fail, ok, userError } from '../../src/domain/errors.js';
 import type { Json } from '../../src/domain/json.js';
 import { createMerchant } from '../../src/domain/merchants.js';
-import { runMutation } from '../../src/domain/mutation.js';
+import { runWrite, submitWrite } from '../../src/kernel/write-path.js';
+import { Writer } from '../../src/kernel/writer.js';
+import { sqlPool } from '../../src/db/prisma.js';
 import { createMemoryEventBus, type EventBus } from '../../src/realtime/bus.js';
 import { freshDatabase, testDatabaseUrl } from '../support/db.js';
 
@@ -49,51 +51,55 @@ async function chainState(scope: Scope) {
 }
 
 describe('publishing after commit only', () => {
-  it('a mutation that appended activity and then failed writes nothing and publishes nothing', async () => {
+  it('a mutation that was refused or failed after planning its entries writes nothing and publishes nothing', async () => {
     const scope = await newMerchant();
     const heard: ActivityRow[] = [];
     const stop = await events.onActivity(scope.merchantId, false, (row) => heard.push(row));
     const before = await chainState(scope);
-    const entry = () => [Activities.taxRegistrationAdded({ id: 'txr_test', jurisdiction: 'US-CA' })];
+    const entries = () => [Activities.taxRegistrationAdded({ id: 'txr_test', jurisdiction: 'US-CA' })];
 
-    let appended: ActivityRow[] = [];
-    const refused = await runMutation({
+    // A userError after the entries were planned: nothing is submitted.
+    const refused = await runWrite({
       scope,
       operation: 'test',
       input: {},
-      run: async ({ tx, at }) => {
-        appended = await appendActivity(tx, scope, at, null, entry());
-        return fail(userError('INVALID_INPUT', 'refused after writing', null));
+      plan: async () => {
+        entries();
+        return fail(userError('INVALID_INPUT', 'refused after planning', null));
       },
     });
     expect(refused.outcome.ok).toBe(false);
-    expect(appended).toHaveLength(1); // it was written, inside the transaction...
+    // A write whose rows fail in the database (a foreign key to nothing): the whole call is rolled back.
     await expect(
-      runMutation({
-        scope,
-        operation: 'test',
-        input: {},
-        run: async ({ tx, at }) => {
-          await appendActivity(tx, scope, at, null, entry());
-          throw new Error('unexpected failure after writing');
-        },
+      submitWrite(scope, {
+        merchantId: scope.merchantId,
+        livemode: false,
+        at: new Date(),
+        ops: [{ kind: 'insert', table: 'OrderCoupon', rows: [{ orderId: 'ord_none', couponId: 'cpn_none', merchantId: scope.merchantId, livemode: false, position: 0, appliedAt: new Date() }] }],
+        activity: activityRows(scope, scope.actor, new Date(), null, entries()),
       }),
-    ).rejects.toThrow('unexpected failure after writing');
+    ).rejects.toThrow(/foreign key/);
+    // A guard that no longer holds: refused, nothing kept.
+    const guarded = await submitWrite(scope, {
+      merchantId: scope.merchantId,
+      livemode: false,
+      at: new Date(),
+      guards: [{ table: 'Merchant', id: scope.merchantId, match: { name: 'not its name' } }],
+      activity: activityRows(scope, scope.actor, new Date(), null, entries()),
+    });
+    expect(guarded).toMatchObject({ ok: false, reason: 'guard' });
     await new Promise((r) => setTimeout(r, 50));
-    expect(heard).toEqual([]); // ...and never published,
+    expect(heard).toEqual([]); // never published,
     expect(await chainState(scope)).toEqual(before); // nor kept: the chain head did not move either.
 
-    const committed = await runMutation({
+    const committed = await runWrite({
       scope,
       operation: 'test',
       input: {},
-      run: async ({ tx, at }) => {
-        await appendActivity(tx, scope, at, null, entry());
-        return ok(null);
-      },
+      plan: async () => ok({ result: null, write: { entries: entries() } }),
     });
     expect(committed.outcome.ok).toBe(true);
-    // Published once committed (the in-memory bus delivers before runMutation returns).
+    // Published once committed (the in-memory bus delivers before the write's promise resolves).
     expect(heard.map((r) => [r.type, r.sequence])).toEqual([['tax_registration.added', 3n]]);
     const stored = await db.activity.findUniqueOrThrow({ where: { id: heard[0]!.id } });
     expect(stored.hash).toBe(heard[0]!.hash);
@@ -112,15 +118,14 @@ describe('hashes survive the JSONB round trip', () => {
     let appended = 2;
     await fc.assert(
       fc.asyncProperty(fc.array(jsonb, { minLength: 1, maxLength: 3 }), async (deltas) => {
-        await db.$transaction(async (tx) => {
-          await appendActivity(
-            tx,
-            scope,
-            new Date(),
-            null,
-            deltas.map((delta) => ({ type: 'test.round_trip', orderId: null, delta })),
-          );
+        const at = new Date();
+        const written = await submitWrite(scope, {
+          merchantId: scope.merchantId,
+          livemode: false,
+          at,
+          activity: activityRows(scope, scope.actor, at, null, deltas.map((delta) => ({ type: 'test.round_trip', orderId: null, delta }))),
         });
+        expect(written.ok).toBe(true);
         appended += deltas.length;
       }),
       { numRuns: 40 },
@@ -212,7 +217,12 @@ describe('the migration chains entries recorded before it', () => {
 
       // New entries continue the migrated chain.
       const scope: Scope = { deps: { db: migrated, clock: systemClock }, merchantId: chains[0]!.merchantId, livemode: false, actor: { type: 'SYSTEM', id: null, name: 'test' } };
-      await migrated.$transaction((tx) => appendActivity(tx, scope, new Date(), null, [Activities.taxRegistrationAdded({ id: 'txr_x', jurisdiction: 'DE' })]));
+      const at = new Date();
+      const appended = await new Writer(sqlPool(migrated)).submit(
+        { merchantId: scope.merchantId, livemode: false, at, activity: activityRows(scope, scope.actor, at, null, [Activities.taxRegistrationAdded({ id: 'txr_x', jurisdiction: 'DE' })]) },
+        async () => {},
+      );
+      expect(appended.ok).toBe(true);
       expect(await verifyAuditTrail(migrated, chains[0]!)).toMatchObject({ valid: true, entriesChecked: deltas.length + 1 });
 
       // The trigger is back in force after the backfill.

@@ -39,6 +39,7 @@ DECLARE
     v_failed integer[] := '{}';
     v_reasons jsonb[] := array_fill(NULL::jsonb, ARRAY[greatest(v_n, 1)]);
     v_row_json jsonb;
+    v_entry "Activity";
     v_version integer;
     v_c record;
     v_uses integer;
@@ -206,9 +207,13 @@ BEGIN
         UPDATE "AuditChainHead" SET "sequence" = v_seq, "hash" = v_prev
         WHERE "merchantId" = v_head."merchantId" AND "livemode" = v_head."livemode";
     END LOOP;
-    IF jsonb_array_length(v_activity) > 0 THEN
-        INSERT INTO "Activity" SELECT r.* FROM jsonb_populate_recordset(NULL::"Activity", v_activity) r;
-    END IF;
+    -- One row at a time so that a delta that is JSON null stays JSON null (populating a record would
+    -- turn it into SQL NULL), exactly as it was hashed.
+    FOR v_e IN SELECT value FROM jsonb_array_elements(v_activity) LOOP
+        v_entry := jsonb_populate_record(NULL::"Activity", v_e);
+        v_entry."delta" := v_e->'delta';
+        INSERT INTO "Activity" SELECT (v_entry).*;
+    END LOOP;
 
     FOR v_i IN 1..v_n LOOP
         v_out := v_out || jsonb_build_array(COALESCE(v_reasons[v_i], jsonb_build_object('ok', true, 'entries', v_per_write[v_i])));
