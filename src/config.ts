@@ -5,6 +5,8 @@ export interface Config {
   port: number;
   /** Unset: the app starts an embedded PostgreSQL under .data/postgres. */
   databaseUrl: string | null;
+  /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset (FLINT_DATA_DIR; null: .data/postgres). */
+  dataDir: string | null;
   redisUrl: string | null;
   stripeSecretKey: string | null;
   stripeWebhookSecret: string | null;
@@ -75,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port,
     databaseUrl,
+    dataDir: optional(env, 'FLINT_DATA_DIR'),
     redisUrl,
     stripeSecretKey,
     stripeWebhookSecret,

