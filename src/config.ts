@@ -11,8 +11,10 @@ export interface Config {
   stripeSecretKey: string | null;
   stripeWebhookSecret: string | null;
   smtpUrl: string | null;
-  /** GraphiQL and friendlier errors; never in production. */
+  /** NODE_ENV=development. */
   development: boolean;
+  /** GraphiQL at GET /graphql (GRAPHIQL, default true; "false" turns it off). */
+  graphiql: boolean;
 }
 
 export class ConfigError extends Error {
@@ -73,6 +75,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('STRIPE_WEBHOOK_SECRET is set but STRIPE_SECRET_KEY is not: set both to use Stripe, or neither for the sandbox');
   }
 
+  const rawGraphiql = optional(env, 'GRAPHIQL')?.toLowerCase() ?? 'true';
+  if (!['true', 'false', '1', '0'].includes(rawGraphiql)) problems.push(`GRAPHIQL must be true or false (got "${env.GRAPHIQL}")`);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -83,5 +88,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stripeWebhookSecret,
     smtpUrl,
     development: env.NODE_ENV === 'development',
+    graphiql: rawGraphiql === 'true' || rawGraphiql === '1',
   };
 }

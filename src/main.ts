@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   log(events.kind === 'redis' ? 'live events shared through Redis (REDIS_URL)' : 'live events in memory (set REDIS_URL to share them between instances)');
   const app = await startServer({ db, clock: systemClock, events, ...payments.deps }, config);
   const stopPayments = payments.started(app.url, log);
-  log(`GraphQL API on ${app.url.replace('127.0.0.1', 'localhost')}/graphql (GraphiQL in the browser; start page ${app.url.replace('127.0.0.1', 'localhost')}/)`);
+  log(`GraphQL API on ${app.url.replace('127.0.0.1', 'localhost')}/graphql${config.graphiql ? ' (GraphiQL in a browser)' : ''}; start page ${app.url.replace('127.0.0.1', 'localhost')}/`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -5,6 +5,7 @@ import type { Deps } from '../domain/context.js';
 import { stripeWebhookRoute } from './webhooks.js';
 import { checkoutRoute, sandboxAuthenticationRoute } from './checkout.js';
 import { agentDocsRoute, mcpRoute } from './agents.js';
+import { landingRoute } from './landing.js';
 
 export type Route = (req: IncomingMessage, res: ServerResponse, deps: Deps) => Promise<boolean>;
 
@@ -31,4 +32,4 @@ export const healthRoute: Route = async (req, res, deps) => {
   return false;
 };
 
-export const HTTP_ROUTES: Route[] = [healthRoute, stripeWebhookRoute, checkoutRoute, sandboxAuthenticationRoute, agentDocsRoute, mcpRoute];
+export const HTTP_ROUTES: Route[] = [healthRoute, stripeWebhookRoute, checkoutRoute, sandboxAuthenticationRoute, agentDocsRoute, mcpRoute, landingRoute];
