@@ -97,3 +97,12 @@ describe('the start page', () => {
     expect((await fetch(`${api.url}/nothing-here`)).status).toBe(404);
   });
 });
+
+describe('SKILL.md', () => {
+  it('links the reference docs, and every link is served', async () => {
+    const skill = await (await fetch(`${api.url}/SKILL.md`)).text();
+    const links = [...skill.matchAll(/\]\((\/docs\/[a-z0-9-]+\.md)\)/g)].map((m) => m[1]!);
+    expect(links).toEqual(['/docs/pricing.md', '/docs/api-guide.md', '/docs/test-tokens.md', '/docs/configuration.md']);
+    for (const link of links) expect((await fetch(`${api.url}${link}`)).status).toBe(200);
+  });
+});
