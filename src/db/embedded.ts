@@ -354,6 +354,7 @@ function startWatchdog(pid: number | undefined, dataDir: string): { release: () 
   const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, String(pid), dataDir, String(process.pid)], {
     detached: true, // its own process group: a Ctrl-C to ours does not reach it
     stdio: ['pipe', 'ignore', 'ignore'],
+    env: { ...process.env, FLINT_PG_WATCHDOG: dataDir }, // names it in /proc/<pid>/environ (its title hides argv)
   });
   child.on('error', () => {});
   child.stdin!.on('error', () => {});
