@@ -92,7 +92,7 @@ describe('the start page', () => {
     }
     const pricing = await fetch(`${api.url}/docs/pricing.md`);
     expect(pricing.headers.get('content-type')).toContain('text/markdown');
-    expect(await pricing.text()).toContain('half-even');
+    expect(await pricing.text()).toContain('half to even');
     expect((await fetch(`${api.url}/docs/../package.json`)).status).toBe(404);
     expect((await fetch(`${api.url}/nothing-here`)).status).toBe(404);
   });
