@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
@@ -6,7 +7,11 @@ const require = createRequire(import.meta.url);
 export default defineConfig({
   resolve: {
     // graphql 16 ships CJS and ESM builds; Pothos loads the CJS one, so everything must (one realm).
-    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+    alias: [
+      { find: /^graphql$/, replacement: require.resolve('graphql') },
+      // The SDK's source, as the tests and examples see it (tsconfig's "flint-source" condition).
+      { find: /^@flint\/client$/, replacement: fileURLToPath(new URL('./packages/client/src/index.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],

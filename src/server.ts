@@ -1,4 +1,4 @@
-// The HTTP server: GraphQL at /graphql (GraphiQL in development) plus the plain routes of src/http/routes.ts.
+// The HTTP server: GraphQL at /graphql (GraphiQL, offline, unless GRAPHIQL=false) plus the plain routes of src/http/routes.ts.
 import { createServer, type Server } from 'node:http';
 import { createYoga } from 'graphql-yoga';
 import type { Config } from './config.js';
@@ -7,6 +7,7 @@ import { authenticate } from './domain/auth.js';
 import { schema } from './graphql/schema.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { HTTP_ROUTES, sendJson } from './http/routes.js';
+import { GRAPHIQL_OPTIONS, renderGraphiQL } from './http/graphiql.js';
 import { createMemoryEventBus } from './realtime/bus.js';
 import { SubscriptionHub, type SubscriptionLimits } from './realtime/hub.js';
 import { attachWebSockets, type WebSocketContext } from './realtime/websocket.js';
@@ -31,11 +32,12 @@ interface ServerContext {
   ws?: WebSocketContext;
 }
 
-export function createApp(deps: Deps, config: Pick<Config, 'development'>, hub: SubscriptionHub = new SubscriptionHub(deps.events ?? createMemoryEventBus())) {
+export function createApp(deps: Deps, config: Pick<Config, 'development'> & Partial<Pick<Config, 'graphiql'>>, hub: SubscriptionHub = new SubscriptionHub(deps.events ?? createMemoryEventBus())) {
   const yoga = createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: config.development,
+    graphiql: config.graphiql === false ? false : GRAPHIQL_OPTIONS,
+    renderGraphiQL,
     landingPage: false,
     // Unexpected errors are masked ("Unexpected error."); GraphQLErrors we throw on purpose are not.
     maskedErrors: true,
@@ -55,7 +57,7 @@ export function createApp(deps: Deps, config: Pick<Config, 'development'>, hub: 
 
 export async function startServer(
   deps: Deps,
-  config: Pick<Config, 'development' | 'port'>,
+  config: Pick<Config, 'development' | 'port'> & Partial<Pick<Config, 'graphiql'>>,
   host = '0.0.0.0',
   options: ServerOptions = {},
 ): Promise<AppServer> {

