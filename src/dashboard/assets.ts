@@ -31,7 +31,8 @@ export const DASHBOARD_JS = `"use strict";
   function refresh() {
     if (refreshing) { again = true; return; }
     refreshing = true;
-    fetch(location.href, { credentials: "same-origin", headers: { accept: "text/html" } })
+    // A page that answered a POST (the refund preview) reloads from its GET address.
+    fetch(main.dataset.refreshUrl || location.href, { credentials: "same-origin", headers: { accept: "text/html" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);
         return response.text();
@@ -120,3 +121,6 @@ figure.chart text { font-size: 10px; fill: var(--muted); }
 .swatch { display: inline-block; width: .8rem; height: .8rem; border-radius: .15rem; vertical-align: middle; }
 .legend { font-size: .85rem; color: var(--muted); }
 `;
+
+/** The tab icon (browsers ask for one; without it every page logs a 404). */
+export const DASHBOARD_ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f6feb"/><path d="M5 3h7v2H7v2h4v2H7v4H5z" fill="#fff"/></svg>`;

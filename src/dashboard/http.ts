@@ -20,7 +20,13 @@ import type { GraphQLContext } from '../graphql/context.js';
 import type { SubscriptionHub } from '../realtime/hub.js';
 import { useSharedSubscriptionExecution } from '../realtime/shared-execution.js';
 import { publicUrlOf } from '../payments/index.js';
-import { DASHBOARD_CSS, DASHBOARD_JS } from './assets.js';
+import { DASHBOARD_CSS, DASHBOARD_ICON, DASHBOARD_JS } from './assets.js';
+
+const ASSETS: Record<string, { type: string; body: string }> = {
+  '/dashboard/assets/dashboard.js': { type: 'text/javascript; charset=utf-8', body: DASHBOARD_JS },
+  '/dashboard/assets/dashboard.css': { type: 'text/css; charset=utf-8', body: DASHBOARD_CSS },
+  '/dashboard/assets/favicon.svg': { type: 'image/svg+xml', body: DASHBOARD_ICON },
+};
 import { html, money, SECURITY_HEADERS, sendPage } from './html.js';
 import { loadOrder, REFUND_REASONS, renderOrderPage, type DashboardRefundReason, type OrderPageState, type RefundRequest } from './order-page.js';
 import { parseSearch, renderOrdersPage } from './orders-page.js';
@@ -132,7 +138,7 @@ async function orderPage(res: ServerResponse, deps: Deps, session: DashboardSess
 <p id="not-found">There is no order ${orderId} in this dashboard (${session.livemode ? 'live' : 'test'} mode).</p><p><a href="/dashboard">Back to the orders</a></p>`);
     return;
   }
-  sendPage(res, { title: `Order ${order.id}`, session, status, mainAttributes: html`data-subscribe="order" data-order-id="${order.id}"` }, renderOrderPage(order, session, state));
+  sendPage(res, { title: `Order ${order.id}`, session, status, mainAttributes: html`data-subscribe="order" data-order-id="${order.id}" data-refresh-url="/dashboard/orders/${order.id}"` }, renderOrderPage(order, session, state));
 }
 
 /** POST .../refund-preview (show what would happen) and POST .../refunds (do it). */
@@ -177,9 +183,9 @@ export function dashboardHandler(deps: Deps, hub: SubscriptionHub): (req: Incomi
     if (path !== '/dashboard' && !path.startsWith('/dashboard/')) return false;
     const publicUrl = publicUrlOf(deps);
 
-    if (path === '/dashboard/assets/dashboard.js' || path === '/dashboard/assets/dashboard.css') {
-      const js = path.endsWith('.js');
-      res.writeHead(200, { 'content-type': js ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8', ...SECURITY_HEADERS, 'cache-control': 'no-cache' }).end(js ? DASHBOARD_JS : DASHBOARD_CSS);
+    const asset = ASSETS[path];
+    if (asset) {
+      res.writeHead(200, { 'content-type': asset.type, ...SECURITY_HEADERS, 'cache-control': 'no-cache' }).end(asset.body);
       return true;
     }
     if (path.startsWith(SIGN_IN_PATH)) {
