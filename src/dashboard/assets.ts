@@ -94,6 +94,7 @@ h1 { font-size: 1.5rem; } h2 { font-size: 1.1rem; margin-top: 0; }
 table { width: 100%; border-collapse: collapse; margin: .5rem 0; }
 td, th { padding: .4rem .5rem; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { font-size: .8rem; color: var(--muted); font-weight: 600; }
+td.date { white-space: nowrap; }
 .amount { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: 700; }
 .columns { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5rem; }

@@ -16,10 +16,10 @@ import type { Deps } from '../domain/context.js';
 import { createRefund, previewRefund } from '../domain/refunds.js';
 import { userError, type UserError } from '../domain/errors.js';
 import { schema } from '../graphql/schema.js';
-import type { GraphQLContext } from '../graphql/context.js';
 import type { SubscriptionHub } from '../realtime/hub.js';
 import { useSharedSubscriptionExecution } from '../realtime/shared-execution.js';
 import { publicUrlOf } from '../payments/index.js';
+import { useSessionBoundSubscriptions, type DashboardContext } from './live.js';
 import { DASHBOARD_CSS, DASHBOARD_ICON, DASHBOARD_JS } from './assets.js';
 
 const ASSETS: Record<string, { type: string; body: string }> = {
@@ -98,19 +98,20 @@ function readOnlyOperations(): Plugin {
 }
 
 function dashboardYoga(deps: Deps, hub: SubscriptionHub) {
-  return createYoga<Record<string, unknown>, GraphQLContext>({
+  return createYoga<Record<string, unknown>, DashboardContext>({
     schema,
     graphqlEndpoint: '/dashboard/graphql',
     graphiql: false,
     landingPage: false,
     maskedErrors: true,
-    plugins: [useSharedSubscriptionExecution(), readOnlyOperations()],
-    context: async ({ request }): Promise<GraphQLContext> => {
-      const session = await findSession(deps, cookieOf(request.headers.get('cookie')));
+    plugins: [useSharedSubscriptionExecution(), readOnlyOperations(), useSessionBoundSubscriptions(deps)],
+    context: async ({ request }): Promise<DashboardContext> => {
+      const cookieSecret = cookieOf(request.headers.get('cookie'));
+      const session = await findSession(deps, cookieSecret);
       const realtime = { hub, connection: request };
       if (!session) return { deps, principal: null, authProblem: 'Sign in to the dashboard first: open a link from createDashboardLink.', realtime };
       const principal = { merchantId: session.merchantId, livemode: session.livemode, apiKeyId: session.apiKeyId, apiKeyPrefix: session.apiKeyPrefix };
-      return { deps, principal, authProblem: null, realtime };
+      return { deps, principal, authProblem: null, realtime, dashboard: { cookieSecret: cookieSecret!, expiresAt: session.expiresAt } };
     },
   });
 }

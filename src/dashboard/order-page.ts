@@ -63,13 +63,24 @@ function activityDetail(delta: unknown, currency: string): string {
   return parts.join(' · ');
 }
 
+/** A decimal rate as a percentage, by moving the decimal point (no float): "0.0725" → "7.25%". */
+export function percentOf(rate: string): string {
+  const [whole = '0', fraction = ''] = rate.split('.');
+  const digits = fraction.padEnd(2, '0');
+  const integer = `${whole}${digits.slice(0, 2)}`.replace(/^0+(?=\d)/, '');
+  const rest = digits.slice(2).replace(/0+$/, '');
+  return `${integer}${rest ? `.${rest}` : ''}%`;
+}
+
+const minus = (amount: bigint, currency: string) => (amount > 0n ? `−${money(amount, currency)}` : money(amount, currency));
+
 function renderSummary(order: LoadedOrder): Raw {
   const c = order.currency;
   const net = orderNetAmounts(order, order.lineItems);
   const taxes = storedTaxLines(order.taxes).map(
-    (t) => html`<tr class="tax-line"><td>${t.name} (${t.jurisdiction}, ${t.rate}${t.inclusive ? ', included' : ''})</td><td class="amount">${money(BigInt(t.taxable), c)}</td><td class="amount">${money(BigInt(t.tax), c)}</td></tr>`,
+    (t) => html`<tr class="tax-line"><td>${t.name} (${t.jurisdiction}, ${percentOf(t.rate)}${t.inclusive ? ', included' : ''})</td><td class="amount">${money(BigInt(t.taxable), c)}</td><td class="amount">${money(BigInt(t.tax), c)}</td></tr>`,
   );
-  const discounts = takenDiscounts(order).map((d) => html`<tr><td>Discount ${d.code ?? d.name ?? ''}</td><td class="amount">−${money(BigInt(d.amount ?? 0), c)}</td></tr>`);
+  const discounts = takenDiscounts(order).map((d) => html`<tr><td>Discount ${d.code ?? d.name ?? ''}</td><td class="amount">${minus(BigInt(d.amount ?? 0), c)}</td></tr>`);
   return html`<p>Status <span class="status status-${order.status}" id="order-status">${order.status}</span>
   · placed ${formatDate(order.createdAt)}${order.buyerEmail ? html` · ${order.buyerEmail}` : ''}${order.customerId ? html` · customer ${order.customerId}` : ''}</p>
 <div class="columns">
@@ -95,7 +106,7 @@ function renderLines(order: LoadedOrder): Raw {
     (l) => html`<tr class="line-item" data-line-id="${l.id}">
   <td>${l.name}${l.sku ? html`<div class="muted">${l.sku}</div>` : ''}</td>
   <td class="amount">${l.quantity}</td><td class="amount">${money(l.unitPriceAmount, c)}</td>
-  <td class="amount">${money(l.grossAmount, c)}</td><td class="amount">${l.discountAmount > 0n ? `−${money(l.discountAmount, c)}` : money(0n, c)}</td>
+  <td class="amount">${money(l.grossAmount, c)}</td><td class="amount">${minus(l.discountAmount, c)}</td>
   <td class="amount">${money(l.taxAmount, c)}</td><td class="amount">${money(l.totalAmount, c)}</td>
   <td class="amount refunded-quantity">${l.refundedQuantity}${l.pendingRefundQuantity > 0 ? ` (+${l.pendingRefundQuantity} pending)` : ''}</td>
 </tr>`,
@@ -170,7 +181,7 @@ function previewPanel(order: LoadedOrder, session: DashboardSession, preview: No
   const c = result.currency;
   const names = new Map(order.lineItems.map((l) => [l.id, l.name]));
   const lines = result.plan.lines.map(
-    (l) => html`<tr><td>${names.get(l.lineItemId) ?? l.lineItemId} × ${l.quantity}</td><td class="amount">${money(l.gross, c)}</td><td class="amount">−${money(l.discount, c)}</td><td class="amount">${money(l.tax, c)}</td><td class="amount">${money(l.amount, c)}</td></tr>`,
+    (l) => html`<tr><td>${names.get(l.lineItemId) ?? l.lineItemId} × ${l.quantity}</td><td class="amount">${money(l.gross, c)}</td><td class="amount">${minus(l.discount, c)}</td><td class="amount">${money(l.tax, c)}</td><td class="amount">${money(l.amount, c)}</td></tr>`,
   );
   const net = result.resultingNetAmounts;
   return html`<section class="preview" id="refund-preview">

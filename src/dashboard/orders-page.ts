@@ -58,7 +58,7 @@ export async function renderOrdersPage(deps: Deps, session: DashboardSession, se
     const net = orderNetAmounts(o, []);
     return html`<tr class="order-row" data-order-id="${o.id}" data-status="${o.status}">
   <td><a href="/dashboard/orders/${o.id}">${o.id}</a></td>
-  <td>${formatDate(o.createdAt)}</td>
+  <td class="date">${formatDate(o.createdAt)}</td>
   <td>${o.buyerEmail ?? ''}${o.customerId ? html`<div class="muted">${o.customerId}</div>` : ''}</td>
   <td><span class="status status-${o.status}">${o.status}</span></td>
   <td class="amount">${money(net.total, o.currency)}</td>

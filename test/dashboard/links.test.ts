@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
+import { until } from '../support/until.js';
 import { createLink, CreateDashboardLink, csrfOf, dashboardGet, dashboardGraphql, dashboardPost, redeem, signIn } from './support.js';
 
 let offsetMs = 0;
@@ -274,6 +275,36 @@ describe('the dashboard session', () => {
     expect((await dashboardGet(api, '/dashboard', second)).status).toBe(200);
     await api.exec(RevokeApiKey, { input: { id: extra.apiKey!.id } }, key);
     expect((await dashboardGet(api, '/dashboard', second)).status).toBe(401);
+  });
+
+  it('its live subscription (SSE, cookie only) delivers events, and ends after sign-out instead of delivering more', async () => {
+    const { key } = await api.signup();
+    const cookie = await signIn(api, key);
+    const csrf = await csrfOf(api, cookie);
+    const before = api.hub.size;
+    const query = encodeURIComponent('subscription DashboardLinksLive { activityRecorded { type orderId } }');
+    const response = await fetch(`${api.url}/dashboard/graphql?query=${query}`, { headers: { cookie, accept: 'text/event-stream' } });
+    expect(response.status).toBe(200);
+    await until('the subscription', () => api.hub.size > before, 5_000);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const readUntil = async (what: string, done: () => boolean) => {
+      const deadline = Date.now() + 5_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${text}`);
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        text += chunk.value;
+      }
+    };
+    const first = await order(key);
+    await readUntil('the first event', () => text.includes(first.id));
+    await dashboardPost(api, '/dashboard/sign-out', cookie, { csrf });
+    await new Promise((r) => setTimeout(r, 1_100));
+    const second = await order(key);
+    await readUntil('the end of the stream', () => text.includes('event: complete'));
+    expect(text).not.toContain(second.id);
+    await until('the subscription to end', () => api.hub.size === before, 5_000);
   });
 
   it('expires 12 hours after sign-in', async () => {
