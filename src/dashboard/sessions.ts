@@ -77,7 +77,8 @@ export async function createDashboardLink(
 
 export type LinkProblem = 'unknown' | 'used' | 'expired' | 'revoked';
 
-export interface LinkInfo {
+/** Who a link or session acts for: a merchant, a mode, and the API key that made the link. */
+interface Delegation {
   id: string;
   merchantId: string;
   merchantName: string;
@@ -87,28 +88,28 @@ export interface LinkInfo {
   expiresAt: Date;
 }
 
+export type LinkInfo = Delegation;
+
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** What a link or session row is read with: its key (prefix, revocation) and the merchant's name. */
+const WITH_KEY = { apiKey: { select: { prefix: true, revokedAt: true, merchant: { select: { name: true } } } } } as const;
+
+type RowWithKey = { id: string; merchantId: string; livemode: boolean; apiKeyId: string; expiresAt: Date; apiKey: { prefix: string; merchant: { name: string } } };
+
+function delegationOf(row: RowWithKey): Delegation {
+  const { id, merchantId, livemode, apiKeyId, expiresAt } = row;
+  return { id, merchantId, merchantName: row.apiKey.merchant.name, livemode, apiKeyId, apiKeyPrefix: row.apiKey.prefix, expiresAt };
+}
+
 /** What a link token names, or why it cannot be used. Reads only (a GET of the link never spends it). */
 export async function inspectLink(deps: Deps, token: string): Promise<{ link: LinkInfo } | { problem: LinkProblem }> {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return { problem: 'unknown' };
-  const row = await deps.db.dashboardLink.findUnique({
-    where: { tokenHash: sha256(token) },
-    include: { apiKey: { select: { prefix: true, revokedAt: true, merchant: { select: { name: true } } } } },
-  });
+  if (!TOKEN.test(token)) return { problem: 'unknown' };
+  const row = await deps.db.dashboardLink.findUnique({ where: { tokenHash: sha256(token) }, include: WITH_KEY });
   if (!row) return { problem: 'unknown' };
   if (row.usedAt) return { problem: 'used' };
   if (row.expiresAt.getTime() <= deps.clock.now().getTime()) return { problem: 'expired' };
   if (row.apiKey.revokedAt) return { problem: 'revoked' };
-  return {
-    link: {
-      id: row.id,
-      merchantId: row.merchantId,
-      merchantName: row.apiKey.merchant.name,
-      livemode: row.livemode,
-      apiKeyId: row.apiKeyId,
-      apiKeyPrefix: row.apiKey.prefix,
-      expiresAt: row.expiresAt,
-    },
-  };
+  return { link: delegationOf(row) };
 }
 
 function linkScope(deps: Deps, link: Pick<LinkInfo, 'merchantId' | 'livemode' | 'apiKeyId' | 'apiKeyPrefix'>): Scope {
@@ -143,14 +144,7 @@ export async function redeemLink(deps: Deps, token: string): Promise<{ secret: s
   return { secret: cookieSecret, expiresAt: expiresAt! };
 }
 
-export interface DashboardSession {
-  id: string;
-  merchantId: string;
-  merchantName: string;
-  livemode: boolean;
-  apiKeyId: string;
-  apiKeyPrefix: string;
-  expiresAt: Date;
+export interface DashboardSession extends Delegation {
   /** Goes into every form the session posts (checked against the cookie, see csrfTokenOf). */
   csrfToken: string;
 }
@@ -162,22 +156,10 @@ export function csrfTokenOf(cookieSecret: string): string {
 
 /** The live session a cookie secret names: not ended, not expired, its API key not revoked. */
 export async function findSession(deps: Deps, cookieSecret: string | null): Promise<DashboardSession | null> {
-  if (!cookieSecret || !/^[A-Za-z0-9_-]{43}$/.test(cookieSecret)) return null;
-  const row = await deps.db.dashboardSession.findUnique({
-    where: { secretHash: sha256(cookieSecret) },
-    include: { apiKey: { select: { prefix: true, revokedAt: true, merchant: { select: { name: true } } } } },
-  });
+  if (!cookieSecret || !TOKEN.test(cookieSecret)) return null;
+  const row = await deps.db.dashboardSession.findUnique({ where: { secretHash: sha256(cookieSecret) }, include: WITH_KEY });
   if (!row || row.endedAt || row.apiKey.revokedAt || row.expiresAt.getTime() <= deps.clock.now().getTime()) return null;
-  return {
-    id: row.id,
-    merchantId: row.merchantId,
-    merchantName: row.apiKey.merchant.name,
-    livemode: row.livemode,
-    apiKeyId: row.apiKeyId,
-    apiKeyPrefix: row.apiKey.prefix,
-    expiresAt: row.expiresAt,
-    csrfToken: csrfTokenOf(cookieSecret),
-  };
+  return { ...delegationOf(row), csrfToken: csrfTokenOf(cookieSecret) };
 }
 
 /** The use cases' scope for a session: its merchant and mode, acting as the API key that made the link. */
