@@ -40,7 +40,7 @@ function whereOf(session: DashboardSession, search: OrderSearch): Prisma.OrderWh
           OR: [
             { buyerEmail: { contains: q, mode: 'insensitive' } },
             { customerId: { contains: q, mode: 'insensitive' } },
-            ...(/^ord_/i.test(q) ? [{ id: q.toLowerCase().startsWith('ord_') ? `ord_${q.slice(4).toUpperCase()}` : q }] : []),
+            ...(/^ord_/i.test(q) ? [{ id: `ord_${q.slice(4).toUpperCase()}` }] : []),
           ],
         }
       : {}),

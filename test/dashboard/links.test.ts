@@ -37,6 +37,19 @@ const PayOrder = graphql(`
   }
 `);
 
+const SetupTax = graphql(`
+  mutation DashboardLinksSetupTax {
+    addTaxRegistration(input: { jurisdiction: "US-CA" }) { userErrors { code } }
+    setTaxRate(input: { jurisdiction: "US-CA", name: "California sales tax", rate: "0.0725" }) { userErrors { code } }
+  }
+`);
+
+const Refund = graphql(`
+  mutation DashboardLinksRefund($input: CreateRefundInput!) {
+    createRefund(input: $input) { refund { id status } userErrors { code message } }
+  }
+`);
+
 const Activities = graphql(`
   query DashboardLinksActivities {
     activities(first: 100) { edges { node { type actor { type id name } } } }
@@ -208,6 +221,50 @@ describe('the dashboard session', () => {
     expect(liveList).toContain('Live mode');
   });
 
+  it('charts revenue (paid − refunded) and tax per day and currency, as integer sums', async () => {
+    const { key, merchantId } = await api.signup({ originAddress: { country: 'US', region: 'CA' } });
+    await api.exec(SetupTax, {}, key);
+    const day = 86_400_000;
+    const paidOrder = async (currency: string, amount: number) => {
+      const o = await api.exec(CreateOrder, { input: { lineItems: [{ name: 'Tea', quantity: 3, unitPriceMoney: { amount, currency } }], shippingAddress: { country: 'US', region: 'CA' } } }, key);
+      const paid = (await api.exec(PayOrder, { input: { orderId: o.createOrder.order!.id, paymentSourceTokens: ['tok_visa'] } }, key)).payOrder;
+      expect(paid.paymentIntent?.status).toBe('SUCCEEDED');
+      return { order: o.createOrder.order!, paymentIntentId: paid.paymentIntent!.id };
+    };
+    offsetMs = -2 * day;
+    let twoDaysAgo: { order: { id: string; lineItems: { id: string }[] }; paymentIntentId: string };
+    try {
+      twoDaysAgo = await paidOrder('USD', 1000);
+      await paidOrder('USD', 333);
+      await paidOrder('EUR', 500);
+    } finally {
+      offsetMs = 0;
+    }
+    await paidOrder('USD', 2000);
+    await order(key); // OPEN: not counted
+    await api.exec(Refund, { input: { paymentIntentId: twoDaysAgo.paymentIntentId, lineItems: [{ lineItemId: twoDaysAgo.order.lineItems[0]!.id, quantity: 1 }], reason: 'REFUND_REASON_OTHER' } }, key);
+
+    const rows = await api.db.order.findMany({ where: { merchantId, status: { not: 'OPEN' } } });
+    const expected = new Map<string, { revenue: bigint; tax: bigint }>();
+    for (const r of rows) {
+      const k = `${r.currency} ${r.createdAt.toISOString().slice(0, 10)}`;
+      const e = expected.get(k) ?? { revenue: 0n, tax: 0n };
+      expected.set(k, { revenue: e.revenue + r.paidAmount - r.refundedAmount, tax: e.tax + r.taxAmount - r.refundedTaxAmount });
+    }
+    expect(expected.size).toBe(3);
+    expect([...expected.values()].every((e) => e.tax > 0n)).toBe(true);
+
+    const page = await (await dashboardGet(api, '/dashboard', await signIn(api, key))).text();
+    const bars = [...page.matchAll(/<figure class="chart" data-currency="([A-Z]{3})">([\s\S]*?)<\/figure>/g)].flatMap(([, currency, body]) =>
+      [...body!.matchAll(/data-day="([\d-]+)" data-revenue="(-?\d+)" data-tax="(-?\d+)"/g)].map(([, d, revenue, tax]) => ({ key: `${currency} ${d}`, revenue: BigInt(revenue!), tax: BigInt(tax!) })),
+    );
+    expect(bars).toHaveLength(2 * 30);
+    for (const bar of bars) {
+      const e = expected.get(bar.key) ?? { revenue: 0n, tax: 0n };
+      expect({ key: bar.key, revenue: bar.revenue, tax: bar.tax }).toEqual({ key: bar.key, ...e });
+    }
+  });
+
   it('searches orders by email, customer and status', async () => {
     const { key } = await api.signup();
     const sarah = await order(key, 'sarah@example.com');
@@ -329,9 +386,22 @@ describe('the dashboard session', () => {
     expect((await dashboardPost(api, `/dashboard/orders/${o.id}/refunds`, cookie, { ...form, csrf }, 'https://evil.example')).status).toBe(403);
     expect(await api.db.refund.count({ where: { orderId: o.id } })).toBe(0);
 
-    const bad = await dashboardPost(api, `/dashboard/orders/${o.id}/refund-preview`, cookie, { ...form, csrf, [`qty:${o.lineItems[0]!.id}`]: '9' });
+    const qty = `qty:${o.lineItems[0]!.id}`;
+    const bad = await dashboardPost(api, `/dashboard/orders/${o.id}/refund-preview`, cookie, { ...form, csrf, [qty]: '9' });
     expect(bad.status).toBe(422);
     expect(await bad.text()).toContain('REFUND_EXCEEDS_REFUNDABLE');
+    for (const [change, message] of [
+      [{ [qty]: '-1' }, 'whole numbers of 0 or more'],
+      [{ [qty]: '1.5' }, 'whole numbers of 0 or more'],
+      [{ [qty]: '0' }, 'at least one line'],
+      [{ reason: 'BECAUSE' }, 'Choose a reason'],
+      [{ paymentIntentId: 'pi_01ARZ3NDEKTSV4RRFFQ69G5FAV' }, 'is not a payment of this order'],
+    ] as const) {
+      const refused = await dashboardPost(api, `/dashboard/orders/${o.id}/refunds`, cookie, { ...form, csrf, ...change });
+      expect(refused.status).toBe(422);
+      expect(await refused.text()).toContain(message);
+    }
+    expect(await api.db.refund.count({ where: { orderId: o.id } })).toBe(0);
     const done = await dashboardPost(api, `/dashboard/orders/${o.id}/refunds`, cookie, { ...form, csrf });
     expect(done.status).toBe(303);
     const again = await dashboardPost(api, `/dashboard/orders/${o.id}/refunds`, cookie, { ...form, csrf });
