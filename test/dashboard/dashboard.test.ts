@@ -110,6 +110,15 @@ describe('merchant dashboard', () => {
       expect(cookies).toHaveLength(1);
       expect(cookies[0]).toMatchObject({ name: 'flint_dashboard', httpOnly: true, sameSite: 'Strict', path: '/dashboard' });
       expect(await page.evaluate(() => document.cookie)).toBe('');
+      // The list is live too: an order created through the API appears without a reload.
+      await page.locator('#live-status[data-state="live"]').waitFor({ timeout: 5_000 });
+      await until('the list subscription', () => api.hub.size >= 1, 5_000);
+      const another = await api.exec(
+        CreateOrder,
+        { input: { buyerEmail: 'tom@example.com', lineItems: [{ name: 'Gift card', quantity: 1, unitPriceMoney: { amount: 2500, currency: 'USD' } }] } },
+        key,
+      );
+      await page.locator(`tr.order-row[data-order-id="${another.createOrder.order!.id}"]`).waitFor({ timeout: 2_000 });
       await page.screenshot({ path: `${ARTIFACTS}dashboard-orders.png`, fullPage: true });
 
       // The order page, live: wait until its subscription is open, then pay through the API.
