@@ -21,17 +21,17 @@ import { useSharedSubscriptionExecution } from '../realtime/shared-execution.js'
 import { publicUrlOf } from '../payments/index.js';
 import { useSessionBoundSubscriptions, type DashboardContext } from './live.js';
 import { DASHBOARD_CSS, DASHBOARD_ICON, DASHBOARD_JS } from './assets.js';
+import { html, money, SECURITY_HEADERS, sendPage } from './html.js';
+import { loadOrder, REFUND_REASONS, renderOrderPage, type DashboardRefundReason, type OrderPageState, type RefundRequest } from './order-page.js';
+import { parseSearch, renderOrdersPage } from './orders-page.js';
+import { clearedCookie, cookieOf, isHttps, isSameOrigin, readForm, sessionCookie } from './request.js';
+import { endSession, findSession, inspectLink, redeemLink, sessionScope, SIGN_IN_PATH, type DashboardSession, type LinkProblem } from './sessions.js';
 
 const ASSETS: Record<string, { type: string; body: string }> = {
   '/dashboard/assets/dashboard.js': { type: 'text/javascript; charset=utf-8', body: DASHBOARD_JS },
   '/dashboard/assets/dashboard.css': { type: 'text/css; charset=utf-8', body: DASHBOARD_CSS },
   '/dashboard/assets/favicon.svg': { type: 'image/svg+xml', body: DASHBOARD_ICON },
 };
-import { html, money, SECURITY_HEADERS, sendPage } from './html.js';
-import { loadOrder, REFUND_REASONS, renderOrderPage, type DashboardRefundReason, type OrderPageState, type RefundRequest } from './order-page.js';
-import { parseSearch, renderOrdersPage } from './orders-page.js';
-import { clearedCookie, cookieOf, isHttps, isSameOrigin, readForm, sessionCookie } from './request.js';
-import { endSession, findSession, inspectLink, redeemLink, sessionScope, SIGN_IN_PATH, type DashboardSession, type LinkProblem } from './sessions.js';
 
 const NEW_LINK = 'Create a new sign-in link with the createDashboardLink mutation (with an API key of this merchant), then open it here.';
 
@@ -47,8 +47,8 @@ function linkProblemPage(res: ServerResponse, problem: LinkProblem): void {
 <p class="error" id="link-problem" data-problem="${problem}">${LINK_PROBLEMS[problem]}</p><p>${NEW_LINK}</p>`);
 }
 
-function signedOutPage(res: ServerResponse, status = 401): void {
-  sendPage(res, { title: 'Signed out', status, headers: { 'set-cookie': clearedCookie(false) } }, html`<h1>You are not signed in</h1>
+function signedOutPage(res: ServerResponse, status: number, secure: boolean): void {
+  sendPage(res, { title: 'Signed out', status, headers: { 'set-cookie': clearedCookie(secure) } }, html`<h1>You are not signed in</h1>
 <p id="signed-out">Your dashboard session has ended, or you have not signed in in this browser.</p><p>${NEW_LINK}</p>`);
 }
 
@@ -224,7 +224,7 @@ export function dashboardHandler(deps: Deps, hub: SubscriptionHub): (req: Incomi
       return true;
     }
     if (!session || path === '/dashboard/signed-out') {
-      signedOutPage(res, path === '/dashboard/signed-out' ? 200 : 401);
+      signedOutPage(res, path === '/dashboard/signed-out' ? 200 : 401, isHttps(req, publicUrl));
       return true;
     }
     if (path === '/dashboard' || path === '/dashboard/') {
