@@ -94,8 +94,10 @@ function renderSummary(order: LoadedOrder): Raw {
   <tr><td>Balance due</td><td class="amount" id="balance">${money(net.balance, c)}</td></tr>
 </table>
 <table class="taxes" id="tax-breakdown">
-  <thead><tr><th>Tax</th><th class="amount">Taxable</th><th class="amount">Tax</th></tr></thead>
+  <thead><tr><th>Tax, as priced</th><th class="amount">Taxable</th><th class="amount">Tax</th></tr></thead>
   <tbody>${taxes.length > 0 ? taxes : html`<tr><td colspan="3" class="muted">No tax on this order.</td></tr>`}</tbody>
+  ${order.refundedTaxAmount > 0n ? html`<tr><td>Refunded tax</td><td></td><td class="amount" id="refunded-tax">${minus(order.refundedTaxAmount, c)}</td></tr>
+  <tr class="total"><td>Net tax</td><td></td><td class="amount" id="net-tax">${money(net.tax, c)}</td></tr>` : ''}
 </table>
 </div>`;
 }

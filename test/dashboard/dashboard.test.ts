@@ -165,6 +165,8 @@ describe('merchant dashboard', () => {
       expect(await page.locator('#order-status').textContent()).toBe('PARTIALLY_REFUNDED');
       expect(await page.locator('tr.refund').count()).toBe(1);
       expect(await page.locator('#refunded').textContent()).toBe(usd(expected.amountMoney!.amount));
+      expect(await page.locator('#refunded-tax').textContent()).toBe(`−${usd(expected.taxMoney!.amount)}`);
+      expect(await page.locator('#net-tax').textContent()).toBe(usd(order.netAmounts.taxMoney.amount - expected.taxMoney!.amount));
       const after = await api.exec(OrderRefunds, { id: order.id }, key);
       expect(after.order!.status).toBe('PARTIALLY_REFUNDED');
       expect(after.order!.refunds).toMatchObject([

@@ -213,6 +213,12 @@ describe('the dashboard session', () => {
     expect(other.status).toBe(404);
     expect(await other.text()).toContain('no order');
     expect((await dashboardGet(api, `/dashboard/orders/${liveOrder.id}`, cookie)).status).toBe(404);
+    // Posting a refund of another merchant's order finds no order either, and refunds nothing.
+    const paidTheirs = (await api.exec(PayOrder, { input: { orderId: theirs.id, paymentSourceTokens: ['tok_visa'] } }, b.key)).payOrder;
+    const theirForm = { csrf: await csrfOf(api, cookie), nonce: 'b'.repeat(32), paymentIntentId: paidTheirs.paymentIntent!.id, reason: 'REFUND_REASON_OTHER', [`qty:${theirs.lineItems[0]!.id}`]: '1' };
+    expect((await dashboardPost(api, `/dashboard/orders/${theirs.id}/refunds`, cookie, theirForm)).status).toBe(404);
+    expect((await dashboardPost(api, `/dashboard/orders/${mine.id}/refunds`, cookie, theirForm)).status).toBe(422);
+    expect(await api.db.refund.count({ where: { orderId: theirs.id } })).toBe(0);
 
     const liveCookie = await signIn(api, live.secret!);
     const liveList = await (await dashboardGet(api, '/dashboard', liveCookie)).text();
