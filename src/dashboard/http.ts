@@ -121,6 +121,9 @@ async function signIn(req: IncomingMessage, res: ServerResponse, deps: Deps, tok
     if (!isSameOrigin(req, publicUrlOf(deps))) return forbidden(res, 'Sign in from the sign-in page of this site.');
     const result = await redeemLink(deps, token);
     if ('problem' in result) return linkProblemPage(res, result.problem);
+    // A browser holds one session: the one this browser had before ends now.
+    const previous = await findSession(deps, cookieOf(req.headers.cookie));
+    if (previous) await endSession(deps, previous);
     return redirect(res, '/dashboard', { 'set-cookie': sessionCookie(result.secret, result.expiresAt, isHttps(req, publicUrlOf(deps))) });
   }
   // GET only shows the link: link scanners and previews never spend it.

@@ -370,6 +370,18 @@ describe('the dashboard session', () => {
     await until('the subscription to end', () => api.hub.size === before, 5_000);
   });
 
+  it('signing in again in the same browser ends the session it had', async () => {
+    const { key } = await api.signup();
+    const first = await signIn(api, key);
+    const { url } = await createLink(api, key);
+    const response = await fetch(url, { method: 'POST', redirect: 'manual', headers: { origin: api.url, cookie: first } });
+    expect(response.status).toBe(303);
+    const second = response.headers.getSetCookie()[0]!.split(';')[0]!;
+    expect(second).not.toBe(first);
+    expect((await dashboardGet(api, '/dashboard', first)).status).toBe(401);
+    expect((await dashboardGet(api, '/dashboard', second)).status).toBe(200);
+  });
+
   it('expires 12 hours after sign-in', async () => {
     const { key } = await api.signup();
     const cookie = await signIn(api, key);
