@@ -12,6 +12,7 @@ import { createMemoryEventBus } from './realtime/bus.js';
 import { SubscriptionHub, type SubscriptionLimits } from './realtime/hub.js';
 import { attachWebSockets, type WebSocketContext } from './realtime/websocket.js';
 import { useSharedSubscriptionExecution } from './realtime/shared-execution.js';
+import { dashboardHandler } from './dashboard/http.js';
 
 export interface AppServer {
   server: Server;
@@ -66,8 +67,10 @@ export async function startServer(
   const appDeps: Deps = ownBus ? { ...deps, events: ownBus } : deps;
   const hub = new SubscriptionHub(appDeps.events!, options.subscriptionLimits);
   const yoga = createApp(appDeps, config, hub);
+  const dashboard = dashboardHandler(appDeps, hub);
   const server = createServer(async (req, res) => {
     try {
+      if (await dashboard(req, res)) return;
       for (const route of HTTP_ROUTES) {
         if (await route(req, res, appDeps)) return;
       }

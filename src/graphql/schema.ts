@@ -14,6 +14,7 @@ import './types/checkout.js';
 import './types/coupon.js';
 import './types/refund.js';
 import './types/subscription.js';
+import './types/dashboard.js';
 
 builder.queryType({ description: 'Read the merchant\'s orders, settings and objects. Every query needs "Authorization: Bearer <API key>".' });
 builder.mutationType({

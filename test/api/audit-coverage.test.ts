@@ -131,6 +131,7 @@ const EXERCISERS: Record<string, Exerciser> = {
     await t.call('payOrder', 'paymentIntent { id }', { orderId: order.id, paymentSourceTokens: ['tok_visa'] });
     return { run: () => t.call('closeOrder', ORDER, { orderId: order.id }) };
   },
+  createDashboardLink: async (t) => ({ run: () => t.call('createDashboardLink', 'url expiresAt', {}) }),
 };
 
 function upperFirst(s: string): string {
