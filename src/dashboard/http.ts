@@ -13,7 +13,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { GraphQLError, getOperationAST } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Deps } from '../domain/context.js';
-import { createRefund, previewRefund } from '../domain/refunds.js';
+import { createRefund, previewRefund } from '../refunds/index.js';
 import { userError, type UserError } from '../domain/errors.js';
 import { schema } from '../graphql/schema.js';
 import type { SubscriptionHub } from '../realtime/hub.js';

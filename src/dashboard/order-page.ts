@@ -7,7 +7,7 @@ import type { Deps } from '../domain/context.js';
 import { lineRefundable, orderNetAmounts, storedTaxLines, takenDiscounts } from '../domain/order-model.js';
 import { refundableAmount } from '../domain/payments.js';
 import type { UserError } from '../domain/errors.js';
-import type { RefundPreviewResult } from '../domain/refunds.js';
+import type { RefundPreviewResult } from '../refunds/index.js';
 import { formatDate, html, money, type Raw } from './html.js';
 import type { DashboardSession } from './sessions.js';
 

@@ -1,7 +1,7 @@
 // What the dashboard reads from a request: its session cookie, whether it comes from this origin
 // (CSRF defence next to SameSite=Strict), and form bodies.
 import type { IncomingMessage } from 'node:http';
-import { readBody } from '../http/webhooks.js';
+import { readBody } from '../http/route.js';
 
 export const COOKIE_NAME = 'flint_dashboard';
 export const COOKIE_PATH = '/dashboard';

@@ -5,13 +5,15 @@
 // The session cookie holds another 32 random bytes, also stored only as sha256. A session acts for the
 // merchant and mode of the API key that made the link, as that key (the audit trail names it), and stops
 // working when the key is revoked, when it expires, or when the merchant signs out. Link creation,
-// sign-in and sign-out are recorded in the audit trail through runMutation, like every other change.
+// sign-in and sign-out are recorded in the audit trail through the one write path, like every other change.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Deps, Scope } from '../domain/context.js';
 import { fail, ok, userError, type Outcome } from '../domain/errors.js';
-import { appendActivity, type ActivityEntry } from '../domain/activity.js';
+import type { ActivityEntry } from '../domain/activity.js';
 import { toJson } from '../domain/json.js';
-import { runMutation } from '../domain/mutation.js';
+import { runWrite } from '../kernel/write-path.js';
+import { readRows } from '../kernel/rows.js';
+import { sqlPool } from '../db/prisma.js';
 import { ulid } from '../ids.js';
 import { publicUrlOf } from '../payments/index.js';
 
@@ -58,17 +60,17 @@ export async function createDashboardLink(
   const token = secret();
   const id = `dlk_${ulid()}`;
   let expiresAt: Date | null = null;
-  const { outcome } = await runMutation({
+  const { outcome } = await runWrite({
     scope,
     operation: 'createDashboardLink',
     input: { expiresInSeconds: seconds },
-    run: async ({ tx, at }) => {
+    plan: async (at) => {
       expiresAt = new Date(at.getTime() + seconds * 1000);
-      await tx.dashboardLink.create({
-        data: { id, merchantId: scope.merchantId, livemode: scope.livemode, apiKeyId, tokenHash: sha256(token), expiresAt, createdAt: at },
+      const row = { id, merchantId: scope.merchantId, livemode: scope.livemode, apiKeyId, tokenHash: sha256(token), expiresAt, createdAt: at };
+      return ok({
+        result: { id },
+        write: { ops: [{ kind: 'insert', table: 'DashboardLink', rows: [row] }], entries: [DashboardActivities.linkCreated({ id, livemode: scope.livemode, expiresAt })] },
       });
-      await appendActivity(tx, scope, at, null, [DashboardActivities.linkCreated({ id, livemode: scope.livemode, expiresAt })]);
-      return ok({ id });
     },
   });
   if (!outcome.ok) return outcome;
@@ -124,20 +126,30 @@ export async function redeemLink(deps: Deps, token: string): Promise<{ secret: s
   const cookieSecret = secret();
   const id = `dss_${ulid()}`;
   let expiresAt: Date | null = null;
-  const { outcome } = await runMutation({
+  const { outcome } = await runWrite({
     scope: linkScope(deps, link),
     operation: 'dashboardSignIn',
     input: {},
-    run: async ({ tx, at }) => {
-      // The one place a link is spent: of two concurrent redemptions exactly one changes the row.
-      const spent = await tx.dashboardLink.updateMany({ where: { id: link.id, usedAt: null, expiresAt: { gt: at } }, data: { usedAt: at } });
-      if (spent.count === 0) return fail(userError('INVALID_STATE_TRANSITION', 'This sign-in link was used already or has expired.'));
+    plan: async (at) => {
+      // The one place a link is spent: the guard lets exactly one of two concurrent redemptions write;
+      // the other plans again and finds the link used.
+      const [current] = await readRows<{ usedAt: Date | null; expiresAt: Date }>(sqlPool(deps.db), 'flint_dashboard_link', 'SELECT "usedAt", "expiresAt" FROM "DashboardLink" WHERE "id" = $1', [link.id]);
+      if (!current || current.usedAt || current.expiresAt.getTime() <= at.getTime()) {
+        return fail(userError('INVALID_STATE_TRANSITION', 'This sign-in link was used already or has expired.'));
+      }
       expiresAt = new Date(at.getTime() + SESSION_TTL_MS);
-      await tx.dashboardSession.create({
-        data: { id, merchantId: link.merchantId, livemode: link.livemode, apiKeyId: link.apiKeyId, linkId: link.id, secretHash: sha256(cookieSecret), expiresAt, createdAt: at },
+      const session = { id, merchantId: link.merchantId, livemode: link.livemode, apiKeyId: link.apiKeyId, linkId: link.id, secretHash: sha256(cookieSecret), expiresAt, createdAt: at };
+      return ok({
+        result: { id },
+        write: {
+          guards: [{ table: 'DashboardLink', id: link.id, match: { usedAt: null } }],
+          ops: [
+            { kind: 'update', table: 'DashboardLink', rows: [{ id: link.id, usedAt: at }] },
+            { kind: 'insert', table: 'DashboardSession', rows: [session] },
+          ],
+          entries: [DashboardActivities.signedIn({ id, linkId: link.id, livemode: link.livemode, expiresAt })],
+        },
       });
-      await appendActivity(tx, linkScope(deps, link), at, null, [DashboardActivities.signedIn({ id, linkId: link.id, livemode: link.livemode, expiresAt })]);
-      return ok({ id });
     },
   });
   if (!outcome.ok) return { problem: 'used' };
@@ -169,15 +181,22 @@ export function sessionScope(deps: Deps, session: DashboardSession): Scope {
 
 /** Sign-out: the session ends for good. */
 export async function endSession(deps: Deps, session: DashboardSession): Promise<void> {
-  await runMutation({
+  await runWrite({
     scope: sessionScope(deps, session),
     operation: 'dashboardSignOut',
     input: {},
-    run: async ({ tx, at }) => {
-      const ended = await tx.dashboardSession.updateMany({ where: { id: session.id, endedAt: null }, data: { endedAt: at } });
-      if (ended.count === 0) return ok(null);
-      await appendActivity(tx, sessionScope(deps, session), at, null, [DashboardActivities.signedOut({ id: session.id, endedAt: null }, { id: session.id, endedAt: at })]);
-      return ok(null);
+    plan: async (at) => {
+      const [current] = await readRows<{ endedAt: Date | null }>(sqlPool(deps.db), 'flint_dashboard_session', 'SELECT "endedAt" FROM "DashboardSession" WHERE "id" = $1', [session.id]);
+      // Ended already: nothing changes and nothing is recorded.
+      if (!current || current.endedAt) return ok({ result: null, write: { entries: [] } });
+      return ok({
+        result: null,
+        write: {
+          guards: [{ table: 'DashboardSession', id: session.id, match: { endedAt: null } }],
+          ops: [{ kind: 'update', table: 'DashboardSession', rows: [{ id: session.id, endedAt: at }] }],
+          entries: [DashboardActivities.signedOut({ id: session.id, endedAt: null }, { id: session.id, endedAt: at })],
+        },
+      });
     },
   });
 }

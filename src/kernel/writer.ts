@@ -28,6 +28,8 @@ import { TransitionError } from './transitions.js';
 export const TABLE_ORDER = [
   'Merchant',
   'ApiKey',
+  'DashboardLink',
+  'DashboardSession',
   'TaxRegistration',
   'TaxRate',
   'Coupon',
