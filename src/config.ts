@@ -17,6 +17,14 @@ export interface Config {
   testCrashAfterCharge: boolean;
   /** Crash test only (FLINT_TEST_CRASH_AFTER_REFUND=1 with NODE_ENV=test): the process kills itself after a refund was sent, before recording it. */
   testCrashAfterRefund: boolean;
+  /** Base URL buyers reach this server at (PUBLIC_URL; null: the address it listens on). */
+  publicUrl: string | null;
+  /** Connections of the PostgreSQL pool (FLINT_DB_POOL_MAX, default 10). */
+  dbPoolMax: number;
+  /** First outbox retry delay in ms (OUTBOX_BACKOFF_MS, default 1000). */
+  outboxBackoffMs: number;
+  /** Echo the embedded PostgreSQL's output (FLINT_DEBUG_PG). */
+  debugPostgres: boolean;
   /** GraphiQL at GET /graphql (GRAPHIQL, default true; "false" turns it off). */
   graphiql: boolean;
 }
@@ -91,6 +99,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rawGraphiql = optional(env, 'GRAPHIQL')?.toLowerCase() ?? 'true';
   if (!['true', 'false', '1', '0'].includes(rawGraphiql)) problems.push(`GRAPHIQL must be true or false (got "${env.GRAPHIQL}")`);
 
+  const publicUrl = optional(env, 'PUBLIC_URL');
+  checkUrl(problems, 'PUBLIC_URL', publicUrl, ['http:', 'https:']);
+  const positive = (name: string, fallback: number, max: number): number => {
+    const raw = optional(env, name);
+    if (raw === null) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
+      problems.push(`${name} must be a whole number from 1 to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const dbPoolMax = positive('FLINT_DB_POOL_MAX', 10, 1000);
+  const outboxBackoffMs = positive('OUTBOX_BACKOFF_MS', 1000, 3_600_000);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -103,6 +125,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     development: env.NODE_ENV === 'development',
     testCrashAfterCharge,
     testCrashAfterRefund,
+    publicUrl: publicUrl === null ? null : publicUrl.replace(/\/+$/, ''),
+    dbPoolMax,
+    outboxBackoffMs,
+    debugPostgres: optional(env, 'FLINT_DEBUG_PG') !== null,
     graphiql: rawGraphiql === 'true' || rawGraphiql === '1',
   };
 }

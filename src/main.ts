@@ -28,11 +28,11 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = (message: string) => console.log(`[flint] ${message}`);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir ?? undefined, log });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir ?? undefined, echo: config.debugPostgres, log });
   log(database.embedded ? `using embedded PostgreSQL (${config.dataDir ?? '.data/postgres'})` : 'using DATABASE_URL');
   const { applied } = await migrate(database.url, { log });
   log(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
-  const db = createPrisma(database.url);
+  const db = createPrisma(database.url, { max: config.dbPoolMax });
   const payments = paymentRuntime(config, db);
   const events = createEventBus(config.redisUrl);
   log(events.kind === 'redis' ? 'live events shared through Redis (REDIS_URL)' : 'live events in memory (set REDIS_URL to share them between instances)');

@@ -6,11 +6,13 @@ import { startEmbeddedPostgres } from './embedded.js';
 export const DEFAULT_EMBEDDED_DATA_DIR = fileURLToPath(new URL('../../.data/postgres', import.meta.url));
 
 export interface OpenDatabaseOptions {
-  /** Wins over everything; defaults to process.env.DATABASE_URL. */
+  /** The database to use (DATABASE_URL, read by src/config.ts); unset: the embedded server. */
   databaseUrl?: string;
   /** Data directory of the embedded server, used only without a URL. */
   dataDir?: string;
   log?: (m: string) => void;
+  /** Echo the embedded server's output (FLINT_DEBUG_PG). */
+  echo?: boolean;
 }
 
 export interface OpenedDatabase {
@@ -22,13 +24,13 @@ export interface OpenedDatabase {
 
 export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<OpenedDatabase> {
   const log = opts.log ?? (() => {});
-  const url = opts.databaseUrl || process.env.DATABASE_URL;
+  const url = opts.databaseUrl;
   if (url) {
     log(`Using the database at ${redactUrl(url)}`);
     return { url, embedded: false, stop: async () => {} };
   }
   const dataDir = opts.dataDir ?? DEFAULT_EMBEDDED_DATA_DIR;
-  const server = await startEmbeddedPostgres({ dataDir });
+  const server = await startEmbeddedPostgres({ dataDir, echo: opts.echo });
   log(`Started embedded PostgreSQL at ${redactUrl(server.url)} (data in ${dataDir})`);
   return { url: server.url, embedded: true, stop: server.stop };
 }

@@ -30,9 +30,9 @@ export interface EmbeddedPostgresHandle {
  * watchdog stops it if this process dies first (src/db/pg-watchdog.ts). A stale postmaster.pid is
  * removed. initdb/postgres output is quiet unless FLINT_DEBUG_PG is set, and is in start errors.
  */
-export async function startEmbeddedPostgres(opts: { dataDir: string; port?: number }): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(opts: { dataDir: string; port?: number; echo?: boolean }): Promise<EmbeddedPostgresHandle> {
   const dataDir = path.resolve(opts.dataDir);
-  const logs = new LogTail();
+  const logs = new LogTail(opts.echo ?? false);
   await mkdir(path.dirname(dataDir), { recursive: true });
 
   const releaseLock = await acquireStartupLock(`${dataDir}.lock`);
@@ -364,11 +364,11 @@ async function acquireStartupLock(lockDir: string): Promise<() => Promise<void>>
   }
 }
 
-/** Keeps the last lines of initdb/postgres output for error messages; echoes them when FLINT_DEBUG_PG is set. */
+/** Keeps the last lines of initdb/postgres output for error messages; echoes them when asked (FLINT_DEBUG_PG). */
 class LogTail {
   private lines: string[] = [];
   private pushed = 0;
-  private readonly echo = Boolean(process.env.FLINT_DEBUG_PG);
+  constructor(private readonly echo: boolean) {}
 
   /** A position in the output, for since(). */
   mark(): number {

@@ -3,13 +3,12 @@ import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 
 /**
- * Connections per PrismaClient. Each Node process talks to PostgreSQL through one client, and a
- * request holds a connection only for its queries/transaction: 10 (node-postgres' default) keeps
- * several processes well inside PostgreSQL's default max_connections of 100. FLINT_DB_POOL_MAX overrides.
+ * Connections per PrismaClient by default. Each Node process talks to PostgreSQL through one client, and a
+ * request holds a connection only for its queries: 10 (node-postgres' default) keeps several processes
+ * well inside PostgreSQL's default max_connections of 100. FLINT_DB_POOL_MAX (src/config.ts) overrides.
  */
 export function poolSize(): number {
-  const configured = Number.parseInt(process.env.FLINT_DB_POOL_MAX ?? '', 10);
-  return Number.isInteger(configured) && configured > 0 ? configured : 10;
+  return 10;
 }
 
 const pools = new WeakMap<object, pg.Pool>();
@@ -19,8 +18,8 @@ const pools = new WeakMap<object, pg.Pool>();
  * lookup and createOrder's single-statement write run as plain SQL on the same connections, without
  * Prisma's per-query planning and interpretation. `$disconnect` ends the pool.
  */
-export function createPrisma(url: string, pool?: pg.Pool): PrismaClient {
-  const ownPool = pool ?? new pg.Pool({ connectionString: url, max: poolSize(), allowExitOnIdle: true });
+export function createPrisma(url: string, pool?: pg.Pool | { max: number }): PrismaClient {
+  const ownPool = pool instanceof pg.Pool ? pool : new pg.Pool({ connectionString: url, max: pool?.max ?? poolSize(), allowExitOnIdle: true });
   const client = new PrismaClient({ adapter: new PrismaPg(ownPool, { disposeExternalPool: true }) });
   pools.set(client, ownPool);
   return client;

@@ -46,6 +46,8 @@ export interface Deps {
   events?: import('../realtime/bus.js').EventBus;
   /** Crash switches of the crash tests (set by src/payments/runtime.ts from src/config.ts); unset everywhere else. */
   testHooks?: TestHooks;
+  /** First retry delay of the outbox (receipts) after a failed send, doubling per attempt (OUTBOX_BACKOFF_MS; default 1 s). */
+  outboxBackoffMs?: number;
 }
 
 export interface TestHooks {

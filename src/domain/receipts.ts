@@ -128,13 +128,8 @@ export const RECEIPT_KIND = 'receipt.email';
 export const OUTBOX_MAX_ATTEMPTS = 6;
 
 /** Delay before attempt n+1 after n failed attempts: 1 s, 2 s, 4 s, ... capped at 5 minutes. */
-export function outboxBackoffMs(attempts: number, baseMs = outboxBaseDelayMs()): number {
+export function outboxBackoffMs(attempts: number, baseMs = 1000): number {
   return Math.min(baseMs * 2 ** Math.max(0, attempts - 1), 5 * 60_000);
-}
-
-function outboxBaseDelayMs(): number {
-  const configured = Number.parseInt(process.env.FLINT_OUTBOX_BACKOFF_MS ?? '', 10);
-  return Number.isInteger(configured) && configured > 0 ? configured : 1000;
 }
 
 /** True when the error proves the message was not delivered (so sending it again cannot duplicate it). */
@@ -201,7 +196,7 @@ export async function deliverOutbox(deps: Deps): Promise<OutboxRun> {
     } catch (error) {
       const reason = String((error as Error)?.message ?? error).slice(0, 1000);
       const retry = certainlyUndelivered(error) && message.attempts < OUTBOX_MAX_ATTEMPTS;
-      if (retry) await pool.query(RETRY_SQL, [message.id, reason, new Date(deps.clock.now().getTime() + outboxBackoffMs(message.attempts))]);
+      if (retry) await pool.query(RETRY_SQL, [message.id, reason, new Date(deps.clock.now().getTime() + outboxBackoffMs(message.attempts, deps.outboxBackoffMs))]);
       else await pool.query(GIVE_UP_SQL, [message.id, reason]);
       if (retry) run.retried += 1;
       else run.failed += 1;

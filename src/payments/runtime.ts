@@ -14,7 +14,7 @@ import { selectProcessor } from './index.js';
 
 export interface PaymentRuntime {
   /** Fields to spread into the server's Deps. */
-  deps: Pick<Deps, 'paymentProcessor' | 'mailer' | 'publicUrl' | 'stripeWebhookSecret' | 'testHooks'>;
+  deps: Pick<Deps, 'paymentProcessor' | 'mailer' | 'publicUrl' | 'stripeWebhookSecret' | 'testHooks' | 'outboxBackoffMs'>;
   /** Call once the server listens: records its URL (unless PUBLIC_URL is set) and starts the background work. */
   started(serverUrl: string, log: (message: string) => void): () => void;
 }
@@ -28,11 +28,12 @@ const crashAfterCharge: TestHooks = {
   },
 };
 
-export function paymentRuntime(config: Pick<Config, 'stripeSecretKey' | 'stripeWebhookSecret' | 'smtpUrl' | 'testCrashAfterCharge'>, db: Db): PaymentRuntime {
-  const configured = process.env.PUBLIC_URL?.trim() || null;
+export function paymentRuntime(config: Pick<Config, 'stripeSecretKey' | 'stripeWebhookSecret' | 'smtpUrl' | 'testCrashAfterCharge' | 'publicUrl' | 'outboxBackoffMs'>, db: Db): PaymentRuntime {
+  const configured = config.publicUrl;
   let publicUrl = configured ?? 'http://localhost:4000';
   const deps: PaymentRuntime['deps'] = {
     publicUrl: () => publicUrl,
+    outboxBackoffMs: config.outboxBackoffMs,
     paymentProcessor: selectProcessor({ stripeSecretKey: config.stripeSecretKey, db, publicUrl: () => publicUrl }),
     ...(config.smtpUrl ? { mailer: smtpMailer(config.smtpUrl) } : {}),
     ...(config.stripeWebhookSecret ? { stripeWebhookSecret: config.stripeWebhookSecret } : {}),

@@ -34,8 +34,7 @@ const lateMailer: Mailer & { inner: Mailer | null } = {
   },
 };
 
-process.env.FLINT_OUTBOX_BACKOFF_MS = '50';
-const api = useTestApi({ deps: { mailer: lateMailer } });
+const api = useTestApi({ deps: { mailer: lateMailer, outboxBackoffMs: 50 } });
 
 beforeAll(async () => {
   smtp = new SMTPServer({
