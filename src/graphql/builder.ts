@@ -1,9 +1,11 @@
 // The schema builder and nothing else: types live in src/graphql/types/, one file per type.
 import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import type { GraphQLContext } from './context.js';
+import { fieldComplexity } from './armor.js';
 
 export const builder = new SchemaBuilder<{
   PrismaTypes: PrismaTypes;
@@ -16,8 +18,10 @@ export const builder = new SchemaBuilder<{
     SafeInt: { Input: number; Output: number | bigint };
   };
 }>({
-  plugins: [PrismaPlugin],
+  plugins: [PrismaPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
+  // Field costs for the cost limit (src/graphql/armor.ts checks it before execution, on every transport).
+  complexity: { fieldComplexity },
   prisma: {
     client: (ctx) => ctx.deps.db,
     dmmf: getDatamodel(),

@@ -1,6 +1,7 @@
 // Talks to a real Flint server over HTTP, as a storefront or an agent would. Each test file starts one
 // server (port 0) on the run's PostgreSQL database; merchants make tests independent of each other.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { randomUUID } from 'node:crypto';
 import { print, type ExecutionResult } from 'graphql';
 import { afterAll, beforeAll } from 'vitest';
 import { createPrisma } from '../../src/db/prisma.js';
@@ -45,6 +46,8 @@ export function useTestApi(options: { clock?: Clock; deps?: Partial<Omit<Deps, '
       { publicUrl: () => publicUrl, ...options.deps, db, clock: options.clock ?? systemClock },
       { development: false, port: 0 },
       '127.0.0.1',
+      // Each test file counts its own rate limits (all tests come from 127.0.0.1).
+      { rateLimitPrefix: `test-${randomUUID()}` },
     );
     publicUrl = server.url;
   });

@@ -1,0 +1,177 @@
+// What every GraphQL operation must pass before it runs, on every transport (HTTP, SSE, WebSocket and
+// MCP all go through yoga's envelop):
+//   - document limits (graphql-armor): tokens (checked while parsing, so a 10,000-deep document never
+//     reaches the parser's recursion), depth, aliases, directives, and no field suggestions in errors;
+//   - cost (@pothos/plugin-complexity's rule): every field costs 1, a list multiplies what it selects by
+//     its page size (`first`) or by 10;
+//   - strict arguments: every string, ID and JSON value given to any field (variables and literals
+//     alike) is free of NUL characters and unpaired surrogates, IDs are not empty, JSON is at most
+//     JSON_LIMITS deep and large. A refusal is a GraphQL error with code INVALID_INPUT and the `field`
+//     path, or QUERY_TOO_COMPLEX / the armor's message, before anything is read or written.
+import { EnvelopArmor } from '@escape.tech/graphql-armor';
+import { createComplexityRule } from '@pothos/plugin-complexity';
+import {
+  getNullableType,
+  GraphQLError,
+  isInputObjectType,
+  isListType,
+  isScalarType,
+  Kind,
+  TypeInfo,
+  validate,
+  valueFromAST,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type GraphQLField,
+  type GraphQLInputType,
+  type GraphQLSchema,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Limits } from '../config.js';
+import { badString, findBadText, type TextProblem } from '../http/text-guard.js';
+
+export const JSON_LIMITS = { maxDepth: 16, maxNodes: 2_000 };
+/** Raw variables (before they are matched to types): generous, only against pathological payloads. */
+const VARIABLE_LIMITS = { maxDepth: 48, maxNodes: 100_000 };
+
+/** The page size a list field is asked for; the pricing of the list in the cost. */
+export function fieldComplexity(args: Record<string, unknown>, _ctx: unknown, // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  field: GraphQLField<unknown, any>): { field: number; multiplier: number } | number {
+  const page = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : null;
+  // A connection's `edges` repeats what its field's `first` already counted.
+  if (field.name === 'edges') return { field: 1, multiplier: 1 };
+  if (page !== null) return { field: 1, multiplier: Math.max(1, Math.min(page, 1_000)) };
+  return isListType(getNullableType(field.type)) ? { field: 1, multiplier: 10 } : 1;
+}
+
+export function queryLimitPlugins(limits: Pick<Limits, 'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxDirectives' | 'maxCost'>): Plugin[] {
+  const armor = new EnvelopArmor({
+    maxTokens: { n: limits.maxTokens },
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
+    maxAliases: { n: limits.maxAliases },
+    maxDirectives: { n: limits.maxDirectives },
+    blockFieldSuggestion: { enabled: true },
+    // Cost is the complexity rule's below (page sizes from `first`).
+    costLimit: { enabled: false },
+  });
+  return [...(armor.protect().plugins as Plugin[]), useCostLimit(limits.maxCost), useStrictArguments()];
+}
+
+function refuse(error: GraphQLError) {
+  return { errors: [error] };
+}
+
+function useCostLimit(maxCost: number): Plugin {
+  const check = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined, context: object) => {
+    let cost = 0;
+    const rule = createComplexityRule({
+      context,
+      variableValues: variables ?? {},
+      operationName,
+      onResult: (result) => {
+        cost = result.complexity;
+      },
+    });
+    const errors = validate(schema, document, [rule]);
+    if (errors.length > 0) return errors[0]!;
+    if (cost > maxCost) {
+      return new GraphQLError(`The operation is too costly: it would cost ${cost}, more than ${maxCost} (GRAPHQL_MAX_COST). Ask for smaller pages (first) or fewer nested lists.`, {
+        extensions: { code: 'QUERY_TOO_COMPLEX', cost, maxCost },
+      });
+    }
+    return null;
+  };
+  return {
+    onExecute: ({ args, setResultAndStopExecution }) => {
+      const error = check(args.schema, args.document, args.variableValues, args.operationName, args.contextValue as object);
+      if (error) setResultAndStopExecution(refuse(error));
+    },
+    onSubscribe: ({ args, setResultAndStopExecution }) => {
+      const error = check(args.schema, args.document, args.variableValues, args.operationName, args.contextValue as object);
+      if (error) setResultAndStopExecution(refuse(error));
+    },
+  };
+}
+
+function invalid(problem: TextProblem): GraphQLError {
+  return new GraphQLError(`${problem.path.join('.')} ${problem.message}.`, { extensions: { code: 'INVALID_INPUT', field: problem.path } });
+}
+
+/** Checks one argument value against its input type. */
+function inspectValue(value: unknown, type: GraphQLInputType, path: string[]): TextProblem | null {
+  if (value === null || value === undefined) return null;
+  const nullable = getNullableType(type);
+  if (isListType(nullable)) {
+    if (!Array.isArray(value)) return inspectValue(value, nullable.ofType, path);
+    for (let i = 0; i < value.length; i++) {
+      const found = inspectValue(value[i], nullable.ofType, [...path, String(i)]);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (isInputObjectType(nullable)) {
+    const fields = nullable.getFields();
+    for (const [name, child] of Object.entries(value as Record<string, unknown>)) {
+      const field = fields[name];
+      if (!field) continue;
+      const found = inspectValue(child, field.type, [...path, name]);
+      if (found) return found;
+    }
+    return null;
+  }
+  if (isScalarType(nullable)) {
+    if (nullable.name === 'JSON') return findBadText(value, path, JSON_LIMITS);
+    if (typeof value === 'string') {
+      const problem = badString(value);
+      if (problem) return { path, message: problem };
+      if (nullable.name === 'ID' && value.trim() === '') return { path, message: 'must not be empty: pass the id of an object' };
+    }
+  }
+  return null;
+}
+
+/** The first bad argument anywhere in the operation, or null. */
+export function inspectArguments(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined): TextProblem | null {
+  const raw = findBadText(variables ?? {}, ['variables'], VARIABLE_LIMITS);
+  if (raw) return raw;
+  const typeInfo = new TypeInfo(schema);
+  let found: TextProblem | null = null;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        if (found) return false;
+        const def = typeInfo.getFieldDef();
+        if (!def || !node.arguments?.length) return undefined;
+        for (const argNode of node.arguments) {
+          const arg = def.args.find((a) => a.name === argNode.name.value);
+          if (!arg) continue;
+          const value =
+            argNode.value.kind === Kind.VARIABLE ? variables?.[argNode.value.name.value] : valueFromAST(argNode.value, arg.type, variables ?? undefined);
+          found = inspectValue(value, arg.type, [argNode.name.value]);
+          if (found) return false;
+        }
+        return undefined;
+      },
+    }),
+  );
+  return found;
+}
+
+function useStrictArguments(): Plugin {
+  const check = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined) => {
+    const problem = inspectArguments(schema, document, variables);
+    return problem ? invalid(problem) : null;
+  };
+  return {
+    onExecute: ({ args, setResultAndStopExecution }) => {
+      const error = check(args.schema, args.document, args.variableValues);
+      if (error) setResultAndStopExecution(refuse(error));
+    },
+    onSubscribe: ({ args, setResultAndStopExecution }) => {
+      const error = check(args.schema, args.document, args.variableValues);
+      if (error) setResultAndStopExecution(refuse(error));
+    },
+  };
+}
