@@ -15,6 +15,7 @@ import { sqlPool } from './db/prisma.js';
 import { queryLimitPlugins } from './graphql/armor.js';
 import { rateLimitError, useRateLimits } from './graphql/rate-limits.js';
 import { enterEdge } from './http/edge.js';
+import type { McpEnvelop } from './agents/mcp.js';
 import { clientIp, RateLimits, type RateLimitStore } from './http/rate-limit.js';
 import { inRequest, silentLogger, type Logger } from './ops/logger.js';
 import { Metrics } from './ops/metrics.js';
@@ -131,6 +132,7 @@ export async function startServer(
   let draining = false;
   const metrics = new Metrics({ pool, subscriptions: () => hub.size, inFlight: () => inFlight });
   const yoga = createApp(appDeps, config, hub, { limits, limitsEnabled, rateLimits, corsOrigins: options.corsOrigins ?? [], metrics });
+  const routeApp = { getEnveloped: yoga.getEnveloped as unknown as McpEnvelop, rateLimits };
   const edge = { maxBodyBytes: limits.maxBodyBytes, logger, metrics };
   const server = createServer((req, res) => {
     inFlight += 1;
@@ -151,7 +153,7 @@ export async function startServer(
             return;
           }
           for (const route of HTTP_ROUTES) {
-            if (await route(req, res, appDeps)) return;
+            if (await route(req, res, appDeps, routeApp)) return;
           }
           await yoga.handle(req, res);
         });

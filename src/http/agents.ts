@@ -3,6 +3,8 @@ import type { Route } from './routes.js';
 import { schema } from '../graphql/schema.js';
 import { renderLlmsTxt, renderSkill } from '../agents/skill.js';
 import { handleMcp } from '../agents/mcp.js';
+import { clientIp } from './rate-limit.js';
+import { requestInfo } from '../ops/request-info.js';
 
 let skill: string | null = null;
 
@@ -22,9 +24,19 @@ export const agentDocsRoute: Route = async (req, res) => {
   return false;
 };
 
-export const mcpRoute: Route = async (req, res, deps) => {
+export const mcpRoute: Route = async (req, res, deps, app) => {
   const path = (req.url ?? '/').split('?')[0];
   if (path !== '/mcp') return false;
-  await handleMcp(req, res, deps);
+  const ip = clientIp(req);
+  const refused = app.rateLimits && (req.headers.authorization ? await app.rateLimits.authBlocked(ip) : await app.rateLimits.consume('anonymous', ip));
+  if (refused) {
+    const info = requestInfo(req);
+    if (info) info.rateLimited = refused.limit;
+    res
+      .writeHead(429, { 'content-type': 'application/json', 'retry-after': String(refused.retryAfterSeconds) })
+      .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32029, message: refused.message, data: { code: 'RATE_LIMITED', limit: refused.limit } }, id: null }));
+    return true;
+  }
+  await handleMcp(req, res, deps, app.getEnveloped, () => app.rateLimits?.authFailed(ip));
   return true;
 };

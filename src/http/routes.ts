@@ -5,8 +5,16 @@ import type { Deps } from '../domain/context.js';
 import { stripeWebhookRoute } from './webhooks.js';
 import { checkoutRoute, sandboxAuthenticationRoute } from './checkout.js';
 import { agentDocsRoute, mcpRoute } from './agents.js';
+import type { McpEnvelop } from '../agents/mcp.js';
+import type { RateLimits } from './rate-limit.js';
 
-export type Route = (req: IncomingMessage, res: ServerResponse, deps: Deps) => Promise<boolean>;
+/** What the server lends its routes: GraphQL's envelop (for /mcp) and the rate limits. */
+export interface RouteApp {
+  getEnveloped: McpEnvelop;
+  rateLimits: RateLimits | null;
+}
+
+export type Route = (req: IncomingMessage, res: ServerResponse, deps: Deps, app: RouteApp) => Promise<boolean>;
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
