@@ -8,6 +8,8 @@ import { startServer } from './server.js';
 import { systemClock } from './domain/context.js';
 import { createEventBus } from './realtime/bus.js';
 import { paymentRuntime } from './payments/runtime.js';
+import { createLogger, inJob, routeConsole } from './ops/logger.js';
+import { Redis } from 'ioredis';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -20,7 +22,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = (message: string) => console.log(`[flint] ${message}`);
+  // Every line on stdout is one JSON object (pino); console output is routed there too.
+  const logger = createLogger(config.logLevel);
+  routeConsole(logger);
+  const log = (message: string) => logger.info(message);
   const database = await openDatabase({ databaseUrl: config.databaseUrl ?? undefined, log });
   log(database.embedded ? 'using embedded PostgreSQL (.data/postgres)' : 'using DATABASE_URL');
   const { applied } = await migrate(database.url, { log });
@@ -29,8 +34,17 @@ async function main(): Promise<void> {
   const payments = paymentRuntime(config, db);
   const events = createEventBus(config.redisUrl);
   log(events.kind === 'redis' ? 'live events shared through Redis (REDIS_URL)' : 'live events in memory (set REDIS_URL to share them between instances)');
-  const app = await startServer({ db, clock: systemClock, events, ...payments.deps }, config);
-  const stopPayments = payments.started(app.url, log);
+  // Rate-limit counters: in Redis when REDIS_URL is set, otherwise in PostgreSQL; shared by every instance.
+  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : null;
+  const app = await startServer({ db, clock: systemClock, events, ...payments.deps }, config, '0.0.0.0', {
+    limits: config.limits,
+    corsOrigins: config.corsOrigins,
+    logger,
+    ...(limiterRedis ? { rateLimitStore: { kind: 'redis', client: limiterRedis } } : {}),
+  });
+  log(config.limits.rateLimits ? `rate limits on, counted in ${limiterRedis ? 'Redis' : 'PostgreSQL'}` : 'rate limits off (RATE_LIMITS=off)');
+  // Background work (start-up reconciliation, the receipt outbox) logs with its own job id.
+  const stopPayments = inJob('payments', () => payments.started(app.url, (message) => logger.info(message)));
   log(`GraphQL API on ${app.url.replace('127.0.0.1', 'localhost')}/graphql${config.development ? ' (GraphiQL enabled)' : ''}`);
 
   let stopping = false;
@@ -41,9 +55,11 @@ async function main(): Promise<void> {
     stopPayments();
     await app.close().catch((e) => console.error(e));
     await events.close().catch((e) => console.error(e));
+    limiterRedis?.disconnect();
     await db.$disconnect().catch((e) => console.error(e));
     await database.stop().catch((e) => console.error(e));
-    process.exit(0);
+    logger.info('stopped');
+    logger.flush(() => process.exit(0));
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
