@@ -121,7 +121,13 @@ function inspectValue(value: unknown, type: GraphQLInputType, path: string[]): T
     return null;
   }
   if (isScalarType(nullable)) {
-    if (nullable.name === 'JSON') return findBadText(value, path, JSON_LIMITS);
+    if (nullable.name === 'JSON') {
+      // The field is the JSON argument; where inside it the problem is goes into the message.
+      const inner = findBadText(value, [], JSON_LIMITS);
+      if (!inner) return null;
+      const at = inner.path.length > 0 ? ` (at ${inner.path.slice(0, 6).join('.')}${inner.path.length > 6 ? '...' : ''})` : '';
+      return { path, message: `${inner.message}${at}` };
+    }
     if (typeof value === 'string') {
       const problem = badString(value);
       if (problem) return { path, message: problem };
@@ -133,8 +139,6 @@ function inspectValue(value: unknown, type: GraphQLInputType, path: string[]): T
 
 /** The first bad argument anywhere in the operation, or null. */
 export function inspectArguments(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined): TextProblem | null {
-  const raw = findBadText(variables ?? {}, ['variables'], VARIABLE_LIMITS);
-  if (raw) return raw;
   const typeInfo = new TypeInfo(schema);
   let found: TextProblem | null = null;
   visit(
@@ -156,7 +160,13 @@ export function inspectArguments(schema: GraphQLSchema, document: DocumentNode, 
       },
     }),
   );
-  return found;
+  if (found) return found;
+  // Whatever the types did not look at (unused variables, unknown input fields) is still bounded.
+  for (const [name, value] of Object.entries(variables ?? {})) {
+    const raw = findBadText(value, [`$${name}`], VARIABLE_LIMITS);
+    if (raw) return raw;
+  }
+  return null;
 }
 
 function useStrictArguments(): Plugin {
