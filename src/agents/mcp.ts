@@ -76,8 +76,15 @@ interface McpCall {
 async function run(call: McpCall, source: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> {
   const contextValue: GraphQLContext & { req?: IncomingMessage } = { deps: call.deps, principal: call.principal, authProblem: null, req: call.req };
   const enveloped = call.getEnveloped({ req: call.req, params: { query: source, variables } });
-  const document = enveloped.parse(source);
-  const problems = enveloped.validate(enveloped.schema, document);
+  let document: DocumentNode;
+  let problems: readonly GraphQLError[];
+  try {
+    document = enveloped.parse(source);
+    problems = enveloped.validate(enveloped.schema, document);
+  } catch (error) {
+    // The document limits refuse by throwing (a tool's arguments can make its operation too large).
+    throw new ToolInputError(error instanceof Error ? error.message : String(error));
+  }
   if (problems.length > 0) throw new Error(`MCP operation does not match the schema: ${problems.map((p) => p.message).join('; ')}`);
   const result = (await enveloped.execute({ schema: enveloped.schema, document, variableValues: variables, contextValue })) as ExecutionResult;
   const info = requestInfo(call.req);

@@ -9,6 +9,7 @@ import { runMutation, runSingleStatement } from './mutation.js';
 import { sqlPool } from '../db/prisma.js';
 import { newId } from '../ids.js';
 import { toJson, type Json } from './json.js';
+import { amountOverflowError } from './input-guard.js';
 import {
   LIMITS,
   checkCurrency,
@@ -515,7 +516,10 @@ function priceNewOrder(
   context: PricingContext,
   shipping: Address | null,
 ): Outcome<{ priced: { order: OrderRow; lines: LineRow[] }; entry: ActivityEntry }> {
-  const priced = applyPricing(draft, draftLines, price(draft, draftLines, context));
+  const engine = price(draft, draftLines, context);
+  const overflow = amountOverflowError(engine, ['input', 'lineItems']);
+  if (overflow) return fail(overflow);
+  const priced = applyPricing(draft, draftLines, engine);
   const tooLarge = amountLimitError(priced, ['input', 'lineItems']);
   if (tooLarge) return fail(tooLarge);
   const entry = Activities.orderCreated(draft.id, {
@@ -651,7 +655,10 @@ export async function editOrder(
       let next = { order: { ...result.value.order, version: order.version + 1, updatedAt: at }, lines: result.value.lines };
       if (result.value.reprice) {
         const context = await loadPricingContext(tx, scope, order.id);
-        next = applyPricing(next.order, next.lines, price(next.order, next.lines, context));
+        const engine = price(next.order, next.lines, context);
+        const overflow = amountOverflowError(engine, result.value.amountField ?? ['input']);
+        if (overflow) return fail(overflow);
+        next = applyPricing(next.order, next.lines, engine);
         const tooLarge = amountLimitError(next, result.value.amountField ?? ['input']);
         if (tooLarge) return fail(tooLarge);
       }

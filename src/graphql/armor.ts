@@ -45,6 +45,46 @@ export function fieldComplexity(args: Record<string, unknown>, _ctx: unknown, //
   return isListType(getNullableType(field.type)) ? { field: 1, multiplier: 10 } : 1;
 }
 
+/** Deepest nesting of brackets ({ [ () in a document; beyond it the parser's recursion is never entered. */
+export const MAX_NESTING = 100;
+
+/** The deepest bracket nesting of a GraphQL source, outside strings and comments. */
+export function nestingOf(source: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c === 0x23 /* # */) {
+      while (i < source.length && source.charCodeAt(i) !== 0x0a && source.charCodeAt(i) !== 0x0d) i++;
+    } else if (c === 0x22 /* " */) {
+      if (source.startsWith('"""', i)) {
+        const end = source.indexOf('"""', i + 3);
+        i = end < 0 ? source.length : end + 2;
+      } else {
+        for (i++; i < source.length && source.charCodeAt(i) !== 0x22 && source.charCodeAt(i) !== 0x0a; i++) if (source.charCodeAt(i) === 0x5c) i++;
+      }
+    } else if (c === 0x7b || c === 0x5b || c === 0x28) {
+      depth += 1;
+      if (depth > max) max = depth;
+    } else if (c === 0x7d || c === 0x5d || c === 0x29) {
+      depth -= 1;
+    }
+  }
+  return max;
+}
+
+function useMaxNesting(): Plugin {
+  return {
+    onParse: ({ params }) => {
+      const source = typeof params.source === 'string' ? params.source : params.source.body;
+      const nesting = nestingOf(source);
+      if (nesting > MAX_NESTING) {
+        throw new GraphQLError(`Syntax Error: nesting depth of ${nesting} brackets exceeds the limit of ${MAX_NESTING}.`, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+      }
+    },
+  };
+}
+
 export function queryLimitPlugins(limits: Pick<Limits, 'maxDepth' | 'maxAliases' | 'maxTokens' | 'maxDirectives' | 'maxCost'>): Plugin[] {
   const armor = new EnvelopArmor({
     maxTokens: { n: limits.maxTokens },
@@ -55,7 +95,7 @@ export function queryLimitPlugins(limits: Pick<Limits, 'maxDepth' | 'maxAliases'
     // Cost is the complexity rule's below (page sizes from `first`).
     costLimit: { enabled: false },
   });
-  return [...(armor.protect().plugins as Plugin[]), useCostLimit(limits.maxCost), useStrictArguments()];
+  return [useMaxNesting(), ...(armor.protect().plugins as Plugin[]), useCostLimit(limits.maxCost), useStrictArguments()];
 }
 
 function refuse(error: GraphQLError) {

@@ -90,8 +90,14 @@ export function attachWebSockets(
         } catch (error) {
           return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
         }
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors;
+        let errors: readonly GraphQLError[];
+        try {
+          errors = enveloped.validate(enveloped.schema, document);
+        } catch (error) {
+          // The document limits (src/graphql/armor.ts) refuse by throwing from validation.
+          return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        }
+        if (errors.length > 0) return [...errors];
         return {
           schema: enveloped.schema,
           document,
