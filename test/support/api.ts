@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { print, type ExecutionResult } from 'graphql';
 import { afterAll, beforeAll } from 'vitest';
 import { createPrisma } from '../../src/db/prisma.js';
-import { startServer, type AppServer } from '../../src/server.js';
+import { startServer, type AppServer, type ServerOptions } from '../../src/server.js';
 import type { SubscriptionHub } from '../../src/realtime/hub.js';
 import { systemClock, type Clock, type Db, type Deps } from '../../src/domain/context.js';
 import { testDatabaseUrl } from './db.js';
@@ -35,7 +35,7 @@ export const SignupDocument = graphql(`
 `);
 
 /** Starts a server for the current test file (in beforeAll) and stops it afterwards. */
-export function useTestApi(options: { clock?: Clock; deps?: Partial<Omit<Deps, 'db' | 'clock'>> } = {}): TestApi {
+export function useTestApi(options: { clock?: Clock; deps?: Partial<Omit<Deps, 'db' | 'clock'>>; server?: ServerOptions } = {}): TestApi {
   let server: AppServer | null = null;
   let db: Db | null = null;
   let counter = 0;
@@ -47,7 +47,7 @@ export function useTestApi(options: { clock?: Clock; deps?: Partial<Omit<Deps, '
       { development: false, port: 0 },
       '127.0.0.1',
       // Each test file counts its own rate limits (all tests come from 127.0.0.1).
-      { rateLimitPrefix: `test-${randomUUID()}` },
+      { rateLimitPrefix: `test-${randomUUID()}`, ...options.server },
     );
     publicUrl = server.url;
   });
