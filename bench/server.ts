@@ -7,6 +7,7 @@ import { Session } from 'node:inspector';
 import { createPrisma } from '../src/db/prisma.js';
 import { startServer } from '../src/server.js';
 import { systemClock } from '../src/domain/context.js';
+import { DEFAULT_LIMITS, type Limits } from '../src/config.js';
 
 const url = process.env.BENCH_SERVER_DATABASE_URL ?? process.env.DATABASE_URL;
 if (!url) {
@@ -14,8 +15,23 @@ if (!url) {
   process.exit(78);
 }
 
+// BENCH_LIMITS (bench/limits.ts): "off" (no query limits, strict arguments or rate limits), "counting"
+// (every limit on, rate limits counted but too large to refuse), "small" (reads 300 per minute per
+// key, to see a burst refused); unset: the production defaults.
+const profile = process.env.BENCH_LIMITS ?? 'default';
+const huge = { points: 1_000_000_000, seconds: 60 };
+const limits: Limits =
+  profile === 'counting'
+    ? { ...DEFAULT_LIMITS, reads: huge, writes: huge, money: huge, signups: huge, anonymous: huge, authFailures: huge }
+    : profile === 'small'
+      ? { ...DEFAULT_LIMITS, reads: { points: 300, seconds: 60 }, signups: huge, anonymous: huge }
+      : DEFAULT_LIMITS;
 const db = createPrisma(url);
-const app = await startServer({ db, clock: systemClock }, { development: false, port: 0 }, '127.0.0.1');
+const app = await startServer({ db, clock: systemClock }, { development: false, port: 0 }, '127.0.0.1', {
+  limits,
+  limitsEnabled: profile !== 'off',
+  rateLimitPrefix: `bench-${process.pid}`,
+});
 
 let stopping = false;
 async function stop(): Promise<void> {

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     await db.$disconnect().catch((e) => console.error(e));
     await database.stop().catch((e) => console.error(e));
     logger.info('stopped');
-    logger.flush(() => process.exit(0));
+    process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));

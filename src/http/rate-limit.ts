@@ -55,7 +55,7 @@ export class RateLimits {
       const options = { keyPrefix: `${keyPrefix}:${name}`, points: rate.points, duration: rate.seconds };
       const memory = new RateLimiterMemory(options);
       if (store.kind === 'memory') return memory;
-      const shared = { ...options, insuranceLimiter: memory, ...(blockInMemory ? { inMemoryBlockOnConsumed: rate.points + 1, inMemoryBlockDuration: 1 } : {}) };
+      const shared = { ...options, insuranceLimiter: memory, ...(blockInMemory ? { inMemoryBlockOnConsumed: rate.points + 1 } : {}) };
       if (store.kind === 'redis') return new RateLimiterRedis({ ...shared, storeClient: store.client });
       return new RateLimiterPostgres({ ...shared, storeClient: store.pool, storeType: 'pool', tableName: 'RateLimit', tableCreated: true });
     };

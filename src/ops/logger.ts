@@ -61,7 +61,8 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
         },
       },
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    // Synchronous writes: a line written just before the process dies (a crash, SIGKILL) is not lost.
+    destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }
 

@@ -89,6 +89,16 @@ describe('resource limits on GraphQL documents', () => {
     expect(page.json?.errors).toBeUndefined();
   });
 
+  it('introspection is open without a key (the schema is public, as SKILL.md says) but bounded like any document', async () => {
+    const open = await gql({ query: '{ __schema { queryType { name } mutationType { name } } }' });
+    expect(open.json?.data).toEqual({ __schema: { queryType: { name: 'Query' }, mutationType: { name: 'Mutation' } } });
+    const skill = await (await fetch(`${api.url}/SKILL.md`)).text();
+    expect(skill).toContain('Introspection is open to every caller');
+    const deep = `{ __type(name: "Order") { ${'fields { type { ofType { '.repeat(60)} name ${'} } } '.repeat(60)} } }`;
+    refusedWith(seen('deep introspection', await gql({ query: deep })), /depth/i);
+    refusedWith(seen('aliased introspection', await gql({ query: `{ ${Array.from({ length: 200 }, (_, i) => `s${i}: __schema { types { name } }`).join(' ')} }` })), /alias/i);
+  });
+
   it('gives no field suggestions to guess the schema with', async () => {
     const { key } = await api.signup();
     for (const query of ['{ ordr(id: "x") { id } }', '{ viewer { nme } }', '{ orders { edgs { node { id } } } }']) {
