@@ -6,8 +6,10 @@
 //      counted in PostgreSQL but too large to refuse ("counting"). Measured in BENCH_ROUNDS (default 4)
 //      interleaved slices of BENCH_SLICE_S (default 4 s) after a warm-up, so background load on the
 //      shared machine hits both alike.
-//   2. Isolation: a server with reads limited to 300 per minute per key ("small"). Key B reads at
-//      c=4 alone (quiet), then again while key A floods at c=32: A gets 429 + Retry-After, B's p99 is
+//      Two more series split the cost: document limits and strict arguments without rate limits, and
+//      every limit with the counters in Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379).
+//   2. Isolation: a server with reads limited to 100 per minute per key ("small"). Key B reads at
+//      c=2 alone (quiet), then again while key A floods at c=32: A gets 429 + Retry-After, B's p99 is
 //      compared with the quiet run.
 //   3. Hostile load: against the production defaults, BENCH_HOSTILE_ROUNDS (default 10) rounds of the
 //      heavy attacks of the hostile suite (5,000 aliases, 10,000-deep braces, 5,000 chained fragments,
@@ -110,13 +112,18 @@ async function main(): Promise<void> {
     const slice = envNumber('BENCH_SLICE_S', 4);
 
     // 1. Cost of the limits on createOrder.
-    const off = await startServer(database.url, 'off');
-    const on = await startServer(database.url, 'counting');
-    servers.push(off, on);
-    const sides = [
-      { name: 'limits off', server: off, key: (await signupTaxedMerchant(new GraphQLClient(off.url), 'Bench off')).key },
-      { name: 'limits on', server: on, key: (await signupTaxedMerchant(new GraphQLClient(on.url), 'Bench on')).key },
-    ];
+    const profiles = [
+      ['limits off', 'off'],
+      ['limits on (counters in PostgreSQL)', 'counting'],
+      ['document limits only (no rate limits)', 'no-rate-limits'],
+      ['limits on (counters in Redis)', 'counting-redis'],
+    ] as const;
+    const sides = [];
+    for (const [name, profile] of profiles) {
+      const server = await startServer(database.url, profile);
+      servers.push(server);
+      sides.push({ name, server, key: (await signupTaxedMerchant(new GraphQLClient(server.url), `Bench ${profile}`)).key });
+    }
     const body = (i: number) => JSON.stringify({ query: CREATE_ORDER, variables: { input: createOrderInput(i) } });
     log('warm-up');
     for (const side of sides) await load(side.server.url, concurrency, 2, body, side.key);
@@ -140,9 +147,8 @@ async function main(): Promise<void> {
     const cost = 1 - rows[1]!.rate / rows[0]!.rate;
     console.log(`\n### createOrder at c=${concurrency}, limits off vs on (${rounds} interleaved slices of ${slice} s each)\n`);
     console.log(table(['series', 'orders/s', 'p50 ms', 'p99 ms', 'errors'], rows.map((r) => [r.name, fmt(r.rate), fmt(r.p50), fmt(r.p99), r.errors])));
-    console.log(`\nthroughput cost of the limits: ${fmt(cost * 100)} %`);
-    await off.stop();
-    await on.stop();
+    console.log(`\nthroughput cost of the limits (PostgreSQL counters): ${fmt(cost * 100)} %; document limits only: ${fmt((1 - rows[2]!.rate / rows[0]!.rate) * 100)} %; Redis counters: ${fmt((1 - rows[3]!.rate / rows[0]!.rate) * 100)} %`);
+    for (const side of sides) await side.server.stop();
 
     // 2. A burst on one key does not slow another key.
     const small = await startServer(database.url, 'small');
@@ -151,10 +157,10 @@ async function main(): Promise<void> {
     const a = await signupTaxedMerchant(client, 'Flooder');
     const b = await signupTaxedMerchant(client, 'Neighbour');
     const read = () => JSON.stringify({ query: '{ viewer { id name } }' });
-    const quiet = await load(small.url, 4, 3, read, b.key);
-    // B's quiet run used part of its own budget only; A floods far beyond its 300 per minute.
-    const [flood, during] = await Promise.all([load(small.url, concurrency, 3, read, a.key), load(small.url, 4, 3, read, b.key)]);
-    console.log(`\n### One key floods (c=${concurrency}, reads limited to 300/min per key), another reads at c=4\n`);
+    const quiet = await load(small.url, 2, 2, read, b.key);
+    // B stays within its own 100 per minute; A floods far beyond its own.
+    const [flood, during] = await Promise.all([load(small.url, concurrency, 4, read, a.key), load(small.url, 2, 2, read, b.key)]);
+    console.log(`\n### One key floods (c=${concurrency}, reads limited to 100/min per key), another reads at c=2\n`);
     console.log(
       table(
         ['series', 'requests', '429', 'Retry-After', 'p50 ms', 'p99 ms'],

@@ -1,5 +1,6 @@
 // The HTTP server: GraphQL at /graphql (GraphiQL in development) plus the plain routes of src/http/routes.ts.
 import { createServer, type Server } from 'node:http';
+import pg from 'pg';
 import { createYoga } from 'graphql-yoga';
 import { DEFAULT_LIMITS, type Config, type Limits } from './config.js';
 import type { Deps } from './domain/context.js';
@@ -12,7 +13,7 @@ import { SubscriptionHub, type SubscriptionLimits } from './realtime/hub.js';
 import { attachWebSockets, type WebSocketContext } from './realtime/websocket.js';
 import { useSharedSubscriptionExecution } from './realtime/shared-execution.js';
 import { sqlPool } from './db/prisma.js';
-import { queryLimitPlugins } from './graphql/armor.js';
+import { documentCaches, queryLimitPlugins } from './graphql/armor.js';
 import { rateLimitError, useRateLimits } from './graphql/rate-limits.js';
 import { enterEdge } from './http/edge.js';
 import type { McpEnvelop } from './agents/mcp.js';
@@ -78,6 +79,8 @@ export function createApp(
     landingPage: false,
     // Unexpected errors are masked ("Unexpected error."); GraphQLErrors we throw on purpose are not.
     maskedErrors: true,
+    // Only short documents are cached: large distinct ones must not fill memory.
+    parserAndValidationCache: documentCaches(),
     // Browsers may call the API only from the configured origins, and never with credentials.
     cors: options.corsOrigins.length > 0 ? { origin: options.corsOrigins, credentials: false, methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'x-request-id'] } : false,
     plugins: [
@@ -126,8 +129,13 @@ export async function startServer(
   const limitsEnabled = options.limitsEnabled ?? true;
   const logger = options.logger ?? silentLogger;
   const pool = sqlPool(appDeps.db);
-  const rateLimits =
-    limitsEnabled && limits.rateLimits ? new RateLimits(limits, options.rateLimitStore ?? { kind: 'postgres', pool }, options.rateLimitPrefix ?? 'flint') : null;
+  const rateLimited = limitsEnabled && limits.rateLimits;
+  // Counters in PostgreSQL get their own few connections, so that counting never waits for (or holds)
+  // a connection the requests themselves need.
+  const limiterPool = rateLimited && !options.rateLimitStore ? new pg.Pool({ ...(pool as unknown as { options: pg.PoolConfig }).options, max: 4, allowExitOnIdle: true }) : null;
+  const rateLimits = rateLimited
+    ? new RateLimits(limits, options.rateLimitStore ?? { kind: 'postgres', pool: limiterPool! }, options.rateLimitPrefix ?? 'flint')
+    : null;
   let inFlight = 0;
   let draining = false;
   const metrics = new Metrics({ pool, subscriptions: () => hub.size, inFlight: () => inFlight });
@@ -199,6 +207,7 @@ export async function startServer(
         server.closeAllConnections();
         await closed;
         await ownBus?.close();
+        await limiterPool?.end();
       })()),
   };
 }

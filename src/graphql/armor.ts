@@ -27,7 +27,7 @@ import {
   type GraphQLInputType,
   type GraphQLSchema,
 } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { _createLRUCache, type Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.js';
 import { badString, findBadText, type TextProblem } from '../http/text-guard.js';
 
@@ -224,4 +224,24 @@ function useStrictArguments(): Plugin {
       if (error) setResultAndStopExecution(refuse(error));
     },
   };
+}
+
+/** Documents longer than this are parsed every time instead of being kept in yoga's parse cache. */
+export const MAX_CACHED_DOCUMENT = 16 * 1024;
+
+/**
+ * yoga's parse caches, keyed by the document text, keeping only short documents: otherwise distinct
+ * large documents (up to the body limit each) would fill the cache with hundreds of megabytes.
+ */
+export function documentCaches(): { documentCache: { get(key: string): DocumentNode | undefined; set(key: string, value: DocumentNode): void }; errorCache: { get(key: string): unknown; set(key: string, value: unknown): void } } {
+  const bounded = <T extends {}>() => {
+    const lru = _createLRUCache<T>({ max: 1024 });
+    return {
+      get: (key: string) => lru.get(key),
+      set: (key: string, value: T) => {
+        if (key.length <= MAX_CACHED_DOCUMENT) lru.set(key, value);
+      },
+    };
+  };
+  return { documentCache: bounded<DocumentNode>(), errorCache: bounded<object>() as never };
 }

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { schema } from '../../src/graphql/schema.js';
 import { useTestApi } from '../support/api.js';
-import { argumentScalars, HOSTILE_SCALARS, requestBody, schemaCases, type BadKind, type SchemaCase } from './schema-cases.js';
+import { argumentScalars, HOSTILE_SCALARS, plainCalls, requestBody, schemaCases, type BadKind, type SchemaCase } from './schema-cases.js';
 import { post, rowsOfMerchant } from './support.js';
 
 const api = useTestApi();
@@ -30,6 +30,16 @@ describe('generated hostile input', () => {
       }
     }
     expect(cases.length).toBeGreaterThan(400);
+  });
+
+  it('deny by default: every query, mutation and subscription but createMerchant refuses a call without a key', async () => {
+    const open: string[] = [];
+    for (const call of plainCalls(schema)) {
+      const headers: Record<string, string> = call.operation === 'subscription' ? { accept: 'text/event-stream' } : {};
+      const answer = await post(`${api.url}/graphql`, { query: call.query, variables: call.variables }, null, headers);
+      if (!answer.text.includes('UNAUTHENTICATED')) open.push(`${call.field}: ${answer.status} ${answer.text.slice(0, 160)}`);
+    }
+    expect(open).toEqual([expect.stringMatching(/^createMerchant: /)]);
   });
 
   it('refuses every case clearly, without a 5xx or a masked error, and writes nothing', async () => {

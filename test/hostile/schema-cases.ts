@@ -163,6 +163,29 @@ function selection(field: GraphQLField<unknown, unknown>): string {
   return isScalarType(named) || isEnumType(named) ? '' : ' { __typename }';
 }
 
+/** One plain call of every query, mutation and subscription (required arguments filled with plain values). */
+export function plainCalls(schema: GraphQLSchema): { operation: string; field: string; query: string; variables: Record<string, unknown> }[] {
+  const calls = [];
+  for (const [operation, root] of [
+    ['query', schema.getQueryType()],
+    ['mutation', schema.getMutationType()],
+    ['subscription', schema.getSubscriptionType()],
+  ] as const) {
+    for (const field of Object.values(root?.getFields() ?? {})) {
+      const required = field.args.filter((a) => isNonNullType(a.type));
+      const defs = required.length ? `(${required.map((a) => `$${a.name}: ${typeString(a)}`).join(', ')})` : '';
+      const args = required.length ? `(${required.map((a) => `${a.name}: $${a.name}`).join(', ')})` : '';
+      calls.push({
+        operation,
+        field: field.name,
+        query: `${operation} Plain_${field.name}${defs} { ${field.name}${args}${selection(field as GraphQLField<unknown, unknown>)} }`,
+        variables: Object.fromEntries(required.map((a) => [a.name, plain(a.type, a.name)])),
+      });
+    }
+  }
+  return calls;
+}
+
 /** Every generated case of the schema's queries and mutations. */
 export function schemaCases(schema: GraphQLSchema): SchemaCase[] {
   const cases: SchemaCase[] = [];
