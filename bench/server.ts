@@ -17,7 +17,7 @@ if (!url) {
 }
 
 // BENCH_LIMITS (bench/limits.ts): "off" (no query limits, strict arguments or rate limits), "counting"
-// (every limit on, rate limits counted but too large to refuse), "small" (reads 100 per minute per
+// (every limit on, rate limits counted but too large to refuse), "small" (reads 1000 per minute per
 // key, to see a burst refused), "no-rate-limits" (document limits and strict arguments only),
 // "counting-redis" (like "counting", counters in Redis at BENCH_REDIS_URL); unset: the production defaults.
 const profile = process.env.BENCH_LIMITS ?? 'default';
@@ -26,7 +26,7 @@ const limits: Limits =
   profile === 'counting' || profile === 'counting-redis'
     ? { ...DEFAULT_LIMITS, reads: huge, writes: huge, money: huge, signups: huge, anonymous: huge, authFailures: huge }
     : profile === 'small'
-      ? { ...DEFAULT_LIMITS, reads: { points: 100, seconds: 60 }, signups: huge, anonymous: huge }
+      ? { ...DEFAULT_LIMITS, reads: { points: 1000, seconds: 60 }, signups: huge, anonymous: huge }
       : profile === 'no-rate-limits'
         ? { ...DEFAULT_LIMITS, rateLimits: false }
         : DEFAULT_LIMITS;

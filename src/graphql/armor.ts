@@ -26,6 +26,7 @@ import {
   type GraphQLField,
   type GraphQLInputType,
   type GraphQLSchema,
+  type ValueNode,
 } from 'graphql';
 import { _createLRUCache, type Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.js';
@@ -36,8 +37,10 @@ export const JSON_LIMITS = { maxDepth: 16, maxNodes: 2_000 };
 const VARIABLE_LIMITS = { maxDepth: 48, maxNodes: 100_000 };
 
 /** The page size a list field is asked for; the pricing of the list in the cost. */
-export function fieldComplexity(args: Record<string, unknown>, _ctx: unknown, // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  field: GraphQLField<unknown, any>): { field: number; multiplier: number } | number {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyField = GraphQLField<unknown, any>;
+
+export function fieldComplexity(args: Record<string, unknown>, _ctx: unknown, field: AnyField): { field: number; multiplier: number } | number {
   const page = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : null;
   // A connection's `edges` repeats what its field's `first` already counted.
   if (field.name === 'edges') return { field: 1, multiplier: 1 };
@@ -102,7 +105,37 @@ function refuse(error: GraphQLError) {
   return { errors: [error] };
 }
 
+/**
+ * The cost of a document depends only on the page sizes it asks for: the values of its Int variables.
+ * Results are kept per parsed document (yoga's parse cache hands out the same object for the same text)
+ * and those values.
+ */
+const costs = new WeakMap<DocumentNode, Map<string, GraphQLError | null>>();
+
+function intVariables(document: DocumentNode, variables: Record<string, unknown> | null | undefined): string {
+  const values: unknown[] = [];
+  for (const def of document.definitions) {
+    if (def.kind !== Kind.OPERATION_DEFINITION) continue;
+    for (const v of def.variableDefinitions ?? []) {
+      const t = v.type.kind === Kind.NON_NULL_TYPE ? v.type.type : v.type;
+      if (t.kind === Kind.NAMED_TYPE && t.name.value === 'Int') values.push(variables?.[v.variable.name.value] ?? null);
+    }
+  }
+  return JSON.stringify(values);
+}
+
 function useCostLimit(maxCost: number): Plugin {
+  const cached = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined, context: object) => {
+    let byVariables = costs.get(document);
+    if (!byVariables) costs.set(document, (byVariables = new Map()));
+    const key = `${operationName ?? ''}|${intVariables(document, variables)}`;
+    if (byVariables.has(key)) return byVariables.get(key)!;
+    const error = check(schema, document, variables, operationName, context);
+    // Only the cost itself is kept: errors about the variables depend on all of them.
+    const costOnly = error === null || error.extensions.code === 'QUERY_TOO_COMPLEX';
+    if (costOnly && byVariables.size < 64) byVariables.set(key, error);
+    return error;
+  };
   const check = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName: string | null | undefined, context: object) => {
     let cost = 0;
     const rule = createComplexityRule({
@@ -124,11 +157,11 @@ function useCostLimit(maxCost: number): Plugin {
   };
   return {
     onExecute: ({ args, setResultAndStopExecution }) => {
-      const error = check(args.schema, args.document, args.variableValues, args.operationName, args.contextValue as object);
+      const error = cached(args.schema, args.document, args.variableValues, args.operationName, args.contextValue as object);
       if (error) setResultAndStopExecution(refuse(error));
     },
     onSubscribe: ({ args, setResultAndStopExecution }) => {
-      const error = check(args.schema, args.document, args.variableValues, args.operationName, args.contextValue as object);
+      const error = cached(args.schema, args.document, args.variableValues, args.operationName, args.contextValue as object);
       if (error) setResultAndStopExecution(refuse(error));
     },
   };
@@ -177,32 +210,70 @@ function inspectValue(value: unknown, type: GraphQLInputType, path: string[]): T
   return null;
 }
 
-/** The first bad argument anywhere in the operation, or null. */
-export function inspectArguments(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined): TextProblem | null {
+interface ArgumentPlan {
+  /** A problem in the document's own literals (the same on every request). */
+  literal: TextProblem | null;
+  /** Arguments given as a whole by a variable: checked against their type on each request. */
+  variables: { name: string; type: GraphQLInputType; path: string[] }[];
+  /** Literal arguments with variables inside them: coerced and checked on each request. */
+  mixed: { node: ValueNode; type: GraphQLInputType; path: string[] }[];
+}
+
+const plans = new WeakMap<DocumentNode, ArgumentPlan>();
+
+function containsVariable(node: ValueNode): boolean {
+  if (node.kind === Kind.VARIABLE) return true;
+  if (node.kind === Kind.LIST) return node.values.some(containsVariable);
+  if (node.kind === Kind.OBJECT) return node.fields.some((f) => containsVariable(f.value));
+  return false;
+}
+
+/** Where a document takes arguments, worked out once per parsed document. */
+function planOf(schema: GraphQLSchema, document: DocumentNode): ArgumentPlan {
+  const known = plans.get(document);
+  if (known) return known;
+  const plan: ArgumentPlan = { literal: null, variables: [], mixed: [] };
   const typeInfo = new TypeInfo(schema);
-  let found: TextProblem | null = null;
   visit(
     document,
     visitWithTypeInfo(typeInfo, {
       Field(node) {
-        if (found) return false;
         const def = typeInfo.getFieldDef();
         if (!def || !node.arguments?.length) return undefined;
         for (const argNode of node.arguments) {
           const arg = def.args.find((a) => a.name === argNode.name.value);
           if (!arg) continue;
-          const value =
-            argNode.value.kind === Kind.VARIABLE ? variables?.[argNode.value.name.value] : valueFromAST(argNode.value, arg.type, variables ?? undefined);
-          found = inspectValue(value, arg.type, [argNode.name.value]);
-          if (found) return false;
+          const path = [argNode.name.value];
+          if (argNode.value.kind === Kind.VARIABLE) plan.variables.push({ name: argNode.value.name.value, type: arg.type, path });
+          else if (containsVariable(argNode.value)) plan.mixed.push({ node: argNode.value, type: arg.type, path });
+          else plan.literal ??= inspectValue(valueFromAST(argNode.value, arg.type), arg.type, path);
         }
         return undefined;
       },
     }),
   );
-  if (found) return found;
-  // Whatever the types did not look at (unused variables, unknown input fields) is still bounded.
-  for (const [name, value] of Object.entries(variables ?? {})) {
+  plans.set(document, plan);
+  return plan;
+}
+
+/** The first bad argument anywhere in the operation, or null. */
+export function inspectArguments(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined): TextProblem | null {
+  const plan = planOf(schema, document);
+  if (plan.literal) return plan.literal;
+  const vars = variables ?? {};
+  const used = new Set<string>();
+  for (const v of plan.variables) {
+    used.add(v.name);
+    const found = inspectValue(vars[v.name], v.type, v.path);
+    if (found) return found;
+  }
+  for (const m of plan.mixed) {
+    const found = inspectValue(valueFromAST(m.node, m.type, vars), m.type, m.path);
+    if (found) return found;
+  }
+  // Variables the arguments do not take as a whole (unused, or inside literals) are still bounded.
+  for (const [name, value] of Object.entries(vars)) {
+    if (used.has(name)) continue;
     const raw = findBadText(value, [`$${name}`], VARIABLE_LIMITS);
     if (raw) return raw;
   }

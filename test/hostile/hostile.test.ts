@@ -84,6 +84,12 @@ describe('resource limits on GraphQL documents', () => {
       refusedWith(answer, /too costly/);
       expect(codes(answer)).toEqual(['QUERY_TOO_COMPLEX']);
     }
+    // The same document costs what its variables ask for, each time.
+    const paged = `query ($first: Int) { orders(first: $first) { edges { node { id ${nested} } } } }`;
+    for (const [first, refused] of [[5, false], [100, true], [5, false], [60, true]] as const) {
+      const answer = seen(`cost $first ${first}`, await gql({ query: paged, variables: { first } }, key));
+      expect(codes(answer).includes('QUERY_TOO_COMPLEX'), `first ${first}`).toBe(refused);
+    }
     // A real dashboard page is well within the limit.
     const page = await gql({ query: `{ orders(first: 20) { edges { node { id lineItems { id name } paymentIntents { id status } } } } }` }, key);
     expect(page.json?.errors).toBeUndefined();
