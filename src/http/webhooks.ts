@@ -1,5 +1,7 @@
 // POST /webhooks/stripe: Stripe's events. The signature (Stripe-Signature header) is verified with
-// stripe.webhooks.constructEvent over the raw body, 300 seconds of tolerance; a bad one is a 400.
+// stripe.webhooks.constructEvent over the raw body; a bad one is a 400, and so is a timestamp more than
+// 300 seconds from our clock either way (Stripe's check only refuses old ones) and a correctly signed
+// event Flint cannot apply (malformed shape, NUL characters, nesting): nothing is recorded then.
 // Each event is applied at most once (src/domain/webhooks.ts); an event seen before is a 200.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Stripe from 'stripe';
