@@ -7,6 +7,8 @@ import { Session } from 'node:inspector';
 import { createPrisma } from '../src/db/prisma.js';
 import { startServer } from '../src/server.js';
 import { systemClock } from '../src/domain/context.js';
+import { DEFAULT_LIMITS, type Limits } from '../src/config.js';
+import { Redis } from 'ioredis';
 
 const url = process.env.BENCH_SERVER_DATABASE_URL ?? process.env.DATABASE_URL;
 if (!url) {
@@ -14,14 +16,35 @@ if (!url) {
   process.exit(78);
 }
 
+// BENCH_LIMITS (bench/limits.ts): "off" (no query limits, strict arguments or rate limits), "counting"
+// (every limit on, rate limits counted but too large to refuse), "small" (reads 1000 per minute per
+// key, to see a burst refused), "no-rate-limits" (document limits and strict arguments only),
+// "counting-redis" (like "counting", counters in Redis at BENCH_REDIS_URL); unset: the production defaults.
+const profile = process.env.BENCH_LIMITS ?? 'default';
+const huge = { points: 1_000_000_000, seconds: 60 };
+const limits: Limits =
+  profile === 'counting' || profile === 'counting-redis'
+    ? { ...DEFAULT_LIMITS, reads: huge, writes: huge, money: huge, signups: huge, anonymous: huge, authFailures: huge }
+    : profile === 'small'
+      ? { ...DEFAULT_LIMITS, reads: { points: 1000, seconds: 60 }, signups: huge, anonymous: huge }
+      : profile === 'no-rate-limits'
+        ? { ...DEFAULT_LIMITS, rateLimits: false }
+        : DEFAULT_LIMITS;
+const redis = profile === 'counting-redis' ? new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379') : null;
 const db = createPrisma(url);
-const app = await startServer({ db, clock: systemClock }, { development: false, port: 0 }, '127.0.0.1');
+const app = await startServer({ db, clock: systemClock }, { development: false, port: 0 }, '127.0.0.1', {
+  limits,
+  limitsEnabled: profile !== 'off',
+  rateLimitPrefix: `bench-${process.pid}`,
+  ...(redis ? { rateLimitStore: { kind: 'redis' as const, client: redis } } : {}),
+});
 
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   await app.close().catch((e: unknown) => console.error(e));
+  redis?.disconnect();
   await db.$disconnect().catch((e: unknown) => console.error(e));
   process.exit(0);
 }

@@ -27,7 +27,67 @@ export interface Config {
   debugPostgres: boolean;
   /** GraphiQL at GET /graphql (GRAPHIQL, default true; "false" turns it off). */
   graphiql: boolean;
+  /** pino level of the JSON logs on stdout (LOG_LEVEL). */
+  logLevel: LogLevel;
+  /** Origins allowed to call the API from a browser (CORS_ORIGINS); empty: none. Never with credentials. */
+  corsOrigins: string[];
+  limits: Limits;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** `points` requests per `seconds`. */
+export interface RateLimit {
+  points: number;
+  seconds: number;
+}
+
+/** Every limit of the public edge (README, "Limits"). */
+export interface Limits {
+  /** Largest request body on any route, checked while reading (MAX_BODY_BYTES). */
+  maxBodyBytes: number;
+  /** GraphQL document limits (GRAPHQL_MAX_*). */
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  /** Cost of one operation: every field 1, list fields times their page size (GRAPHQL_MAX_COST). */
+  maxCost: number;
+  /** false: no rate limits at all (RATE_LIMITS=off). */
+  rateLimits: boolean;
+  /** Queries and subscriptions per API key (RATE_LIMIT_READS). */
+  reads: RateLimit;
+  /** Mutations per API key (RATE_LIMIT_WRITES). */
+  writes: RateLimit;
+  /** Money-moving mutations (payOrder, createRefund) per API key (RATE_LIMIT_MONEY). */
+  money: RateLimit;
+  /** Declined payOrder attempts per order: card testing (RATE_LIMIT_PAY_DECLINES). */
+  payDeclines: RateLimit;
+  /** createMerchant per client IP (RATE_LIMIT_SIGNUPS). */
+  signups: RateLimit;
+  /** Requests without an API key per client IP (RATE_LIMIT_ANONYMOUS). */
+  anonymous: RateLimit;
+  /** Wrong API keys per client IP before exponential backoff starts (RATE_LIMIT_AUTH_FAILURES). */
+  authFailures: RateLimit;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxBodyBytes: 1024 * 1024,
+  maxDepth: 12,
+  maxAliases: 30,
+  maxTokens: 4000,
+  maxDirectives: 20,
+  maxCost: 20000,
+  rateLimits: true,
+  reads: { points: 6000, seconds: 60 },
+  writes: { points: 3000, seconds: 60 },
+  money: { points: 600, seconds: 60 },
+  payDeclines: { points: 10, seconds: 3600 },
+  signups: { points: 60, seconds: 600 },
+  anonymous: { points: 600, seconds: 60 },
+  authFailures: { points: 20, seconds: 900 },
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -53,6 +113,69 @@ function checkUrl(problems: string[], name: string, value: string | null, protoc
   if (!protocols.includes(url.protocol)) {
     problems.push(`${name} must start with ${protocols.join(' or ')} (got ${url.protocol})`);
   }
+}
+
+function positiveInt(problems: string[], env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = optional(env, name);
+  if (raw === null) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
+    problems.push(`${name} must be a positive integer (got "${raw}")`);
+    return fallback;
+  }
+  return Number(raw);
+}
+
+function rateLimit(problems: string[], env: NodeJS.ProcessEnv, name: string, fallback: RateLimit): RateLimit {
+  const raw = optional(env, name);
+  if (raw === null) return fallback;
+  const match = /^(\d+)\/(\d+)$/.exec(raw);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+    problems.push(`${name} must be "<requests>/<seconds>", e.g. "600/60" (got "${raw}")`);
+    return fallback;
+  }
+  return { points: Number(match[1]), seconds: Number(match[2]) };
+}
+
+function loadLimits(problems: string[], env: NodeJS.ProcessEnv): Limits {
+  const d = DEFAULT_LIMITS;
+  const switchValue = optional(env, 'RATE_LIMITS');
+  if (switchValue !== null && switchValue !== 'on' && switchValue !== 'off') problems.push(`RATE_LIMITS must be "on" or "off" (got "${switchValue}")`);
+  return {
+    maxBodyBytes: positiveInt(problems, env, 'MAX_BODY_BYTES', d.maxBodyBytes),
+    maxDepth: positiveInt(problems, env, 'GRAPHQL_MAX_DEPTH', d.maxDepth),
+    maxAliases: positiveInt(problems, env, 'GRAPHQL_MAX_ALIASES', d.maxAliases),
+    maxTokens: positiveInt(problems, env, 'GRAPHQL_MAX_TOKENS', d.maxTokens),
+    maxDirectives: positiveInt(problems, env, 'GRAPHQL_MAX_DIRECTIVES', d.maxDirectives),
+    maxCost: positiveInt(problems, env, 'GRAPHQL_MAX_COST', d.maxCost),
+    rateLimits: switchValue !== 'off',
+    reads: rateLimit(problems, env, 'RATE_LIMIT_READS', d.reads),
+    writes: rateLimit(problems, env, 'RATE_LIMIT_WRITES', d.writes),
+    money: rateLimit(problems, env, 'RATE_LIMIT_MONEY', d.money),
+    payDeclines: rateLimit(problems, env, 'RATE_LIMIT_PAY_DECLINES', d.payDeclines),
+    signups: rateLimit(problems, env, 'RATE_LIMIT_SIGNUPS', d.signups),
+    anonymous: rateLimit(problems, env, 'RATE_LIMIT_ANONYMOUS', d.anonymous),
+    authFailures: rateLimit(problems, env, 'RATE_LIMIT_AUTH_FAILURES', d.authFailures),
+  };
+}
+
+function corsOrigins(problems: string[], env: NodeJS.ProcessEnv): string[] {
+  const raw = optional(env, 'CORS_ORIGINS');
+  if (raw === null) return [];
+  const origins: string[] = [];
+  for (const item of raw.split(',').map((o) => o.trim()).filter(Boolean)) {
+    let url: URL | null = null;
+    try {
+      url = new URL(item);
+    } catch {
+      url = null;
+    }
+    if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== item.replace(/\/$/, '')) {
+      problems.push(`CORS_ORIGINS must be a comma-separated list of origins like https://shop.example.com (got "${item}")`);
+    } else {
+      origins.push(url.origin);
+    }
+  }
+  return origins;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -112,6 +235,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   const dbPoolMax = positive('FLINT_DB_POOL_MAX', 10, 1000);
   const outboxBackoffMs = positive('OUTBOX_BACKOFF_MS', 1000, 3_600_000);
+  const logLevel = (optional(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevel}")`);
+  const limits = loadLimits(problems, env);
+  const origins = corsOrigins(problems, env);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -130,5 +257,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboxBackoffMs,
     debugPostgres: optional(env, 'FLINT_DEBUG_PG') !== null,
     graphiql: rawGraphiql === 'true' || rawGraphiql === '1',
+    logLevel: logLevel as LogLevel,
+    corsOrigins: origins,
+    limits,
   };
 }

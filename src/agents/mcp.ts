@@ -2,14 +2,15 @@
 // Every tool runs a GraphQL operation of the public schema in-process with the caller's principal, so
 // tools go through exactly the same use cases, validation, tenancy, idempotency and audit trail.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { execute, parse, validate, type DocumentNode } from 'graphql';
+import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
-import { schema } from '../graphql/schema.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Deps, Principal } from '../domain/context.js';
 import { authenticate } from '../domain/auth.js';
+import { bodyOf } from '../http/limits.js';
+import { collectCodes, requestInfo } from '../ops/request-info.js';
 
 const MONEY = 'amount currency';
 const ORDER_FIELDS = `
@@ -56,26 +57,49 @@ interface ToolResult {
   isError?: boolean;
 }
 
-const parsed = new Map<string, DocumentNode>();
+/** How MCP runs operations: through yoga's envelop (limits, cost, strict arguments, rate limits, masking). */
+export type McpEnvelop = (initialContext: Record<string, unknown>) => {
+  parse: (source: string) => DocumentNode;
+  validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
+  execute: (args: ExecutionArgs) => unknown;
+  schema: GraphQLSchema;
+};
 
-/** Runs one operation of the public schema as the caller. */
-async function run(deps: Deps, principal: Principal, source: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> {
-  let document = parsed.get(source);
-  if (!document) {
-    document = parse(source);
-    const problems = validate(schema, document);
-    if (problems.length > 0) throw new Error(`MCP operation does not match the schema: ${problems.map((p) => p.message).join('; ')}`);
-    parsed.set(source, document);
+interface McpCall {
+  deps: Deps;
+  principal: Principal;
+  req: IncomingMessage | undefined;
+  getEnveloped: McpEnvelop;
+}
+
+/** Runs one operation of the public schema as the caller, as the WebSocket path does. */
+async function run(call: McpCall, source: string, variables: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const contextValue: GraphQLContext & { req?: IncomingMessage } = { deps: call.deps, principal: call.principal, authProblem: null, req: call.req };
+  const enveloped = call.getEnveloped({ req: call.req, params: { query: source, variables } });
+  let document: DocumentNode;
+  let problems: readonly GraphQLError[];
+  try {
+    document = enveloped.parse(source);
+    problems = enveloped.validate(enveloped.schema, document);
+  } catch (error) {
+    // The document limits refuse by throwing (a tool's arguments can make its operation too large).
+    throw new ToolInputError(error instanceof Error ? error.message : String(error));
   }
-  const contextValue: GraphQLContext = { deps, principal, authProblem: null };
-  const result = await execute({ schema, document, variableValues: variables, contextValue });
+  if (problems.length > 0) throw new Error(`MCP operation does not match the schema: ${problems.map((p) => p.message).join('; ')}`);
+  const result = (await enveloped.execute({ schema: enveloped.schema, document, variableValues: variables, contextValue })) as ExecutionResult;
+  const info = requestInfo(call.req);
+  if (info) collectCodes(info, result);
   if (result.errors?.length) {
-    // GraphQL errors here are malformed input the zod schema let through (e.g. an out-of-range page size).
+    // GraphQL errors here are malformed input the zod schema let through (e.g. an out-of-range page size,
+    // a NUL character) or a limit (rate, cost); unexpected errors arrive masked.
+    const limited = result.errors.find((e) => e.extensions?.code === 'RATE_LIMITED');
+    if (limited) throw new ToolRateLimited(limited.message);
     throw new ToolInputError(result.errors.map((e) => e.message).join('; '));
   }
   return result.data as Record<string, unknown>;
 }
 
+class ToolRateLimited extends Error {}
 class ToolInputError extends Error {}
 
 function reply(payload: Record<string, unknown>, text: string): ToolResult {
@@ -94,6 +118,9 @@ async function guarded(fn: () => Promise<ToolResult>): Promise<ToolResult> {
   try {
     return await fn();
   } catch (error) {
+    if (error instanceof ToolRateLimited) {
+      return { isError: true, content: [{ type: 'text', text: `RATE_LIMITED: ${error.message}` }], structuredContent: { userErrors: [{ code: 'RATE_LIMITED', message: error.message, field: null }] } };
+    }
     if (error instanceof ToolInputError) {
       return { isError: true, content: [{ type: 'text', text: `INVALID_INPUT: ${error.message}` }], structuredContent: { userErrors: [{ code: 'INVALID_INPUT', message: error.message, field: null }] } };
     }
@@ -103,7 +130,7 @@ async function guarded(fn: () => Promise<ToolResult>): Promise<ToolResult> {
 
 const orderOut = { order: orderSchema.nullable().optional(), userErrors: z.array(userErrorSchema).optional() };
 
-export function createMcpServer(deps: Deps, principal: Principal): McpServer {
+export function createMcpServer(call: McpCall): McpServer {
   const server = new McpServer(
     { name: 'flint', version: '1.0.0' },
     {
@@ -128,7 +155,7 @@ export function createMcpServer(deps: Deps, principal: Principal): McpServer {
     },
     async (args) =>
       guarded(async () => {
-        const data = await run(deps, principal, `query ($filter: OrderFilter, $first: Int) { orders(filter: $filter, first: $first) { edges { node { ${ORDER_FIELDS} } } } }`, {
+        const data = await run(call, `query ($filter: OrderFilter, $first: Int) { orders(filter: $filter, first: $first) { edges { node { ${ORDER_FIELDS} } } } }`, {
           filter: { buyerEmail: args.buyerEmail, customerId: args.customerId, status: args.status },
           first: args.first ?? 10,
         });
@@ -148,7 +175,7 @@ export function createMcpServer(deps: Deps, principal: Principal): McpServer {
     },
     async ({ orderId }) =>
       guarded(async () => {
-        const data = await run(deps, principal, `query ($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`, { id: orderId });
+        const data = await run(call, `query ($id: ID!) { order(id: $id) { ${ORDER_FIELDS} } }`, { id: orderId });
         const order = data.order as Record<string, unknown> | null;
         if (!order) return reply({ userErrors: [{ code: 'NOT_FOUND', message: `No order ${orderId} for this API key. Use find_orders to look it up.`, field: ['orderId'] }] }, '');
         return reply({ order }, `${order.id} (${order.status}): ${order.summary}`);
@@ -181,7 +208,7 @@ export function createMcpServer(deps: Deps, principal: Principal): McpServer {
     },
     async (args) =>
       guarded(async () => {
-        const data = await run(deps, principal, `mutation ($input: CreateOrderInput!) { createOrder(input: $input) { order { ${ORDER_FIELDS} } ${USER_ERRORS} } }`, { input: args });
+        const data = await run(call, `mutation ($input: CreateOrderInput!) { createOrder(input: $input) { order { ${ORDER_FIELDS} } ${USER_ERRORS} } }`, { input: args });
         const payload = data.createOrder as Record<string, unknown>;
         return reply(payload, `Created ${(payload.order as { id?: string } | null)?.id}: ${(payload.order as { summary?: string } | null)?.summary}`);
       }),
@@ -198,7 +225,7 @@ export function createMcpServer(deps: Deps, principal: Principal): McpServer {
     },
     async (args) =>
       guarded(async () => {
-        const data = await run(deps, principal, `mutation ($input: ApplyCouponInput!) { applyCoupon(input: $input) { order { ${ORDER_FIELDS} } ${USER_ERRORS} } }`, { input: args });
+        const data = await run(call, `mutation ($input: ApplyCouponInput!) { applyCoupon(input: $input) { order { ${ORDER_FIELDS} } ${USER_ERRORS} } }`, { input: args });
         const payload = data.applyCoupon as Record<string, unknown>;
         return reply(payload, `Applied ${args.code}: ${(payload.order as { summary?: string } | null)?.summary}`);
       }),
@@ -220,10 +247,7 @@ export function createMcpServer(deps: Deps, principal: Principal): McpServer {
     },
     async (args) =>
       guarded(async () => {
-        const data = await run(
-          deps,
-          principal,
-          `mutation ($input: PayOrderInput!) { payOrder(input: $input) { order { ${ORDER_FIELDS} } paymentIntent { id status amountMoney { ${MONEY} } failureCode failureMessage } ${USER_ERRORS} } }`,
+        const data = await run(call, `mutation ($input: PayOrderInput!) { payOrder(input: $input) { order { ${ORDER_FIELDS} } paymentIntent { id status amountMoney { ${MONEY} } failureCode failureMessage } ${USER_ERRORS} } }`,
           { input: args },
         );
         const payload = data.payOrder as Record<string, unknown>;
@@ -256,10 +280,7 @@ export function createMcpServer(deps: Deps, principal: Principal): McpServer {
     },
     async (args) =>
       guarded(async () => {
-        const data = await run(
-          deps,
-          principal,
-          `query ($input: RefundPreviewInput!) { refundPreview(input: $input) { amountMoney { ${MONEY} } taxMoney { ${MONEY} } ${REFUND_LINES}
+        const data = await run(call, `query ($input: RefundPreviewInput!) { refundPreview(input: $input) { amountMoney { ${MONEY} } taxMoney { ${MONEY} } ${REFUND_LINES}
              resultingStatus resultingNetAmounts { totalMoney { ${MONEY} } refundedMoney { ${MONEY} } balanceMoney { ${MONEY} } } ${USER_ERRORS} } }`,
           { input: args },
         );
@@ -290,10 +311,7 @@ export function createMcpServer(deps: Deps, principal: Principal): McpServer {
     },
     async (args) =>
       guarded(async () => {
-        const data = await run(
-          deps,
-          principal,
-          `mutation ($input: CreateRefundInput!) { createRefund(input: $input) { refund { id status reason amountMoney { ${MONEY} } taxMoney { ${MONEY} } ${REFUND_LINES} }
+        const data = await run(call, `mutation ($input: CreateRefundInput!) { createRefund(input: $input) { refund { id status reason amountMoney { ${MONEY} } taxMoney { ${MONEY} } ${REFUND_LINES} }
              order { ${ORDER_FIELDS} } ${USER_ERRORS} } }`,
           { input: args },
         );
@@ -313,7 +331,7 @@ export function createMcpServer(deps: Deps, principal: Principal): McpServer {
     },
     async (args) =>
       guarded(async () => {
-        const data = await run(deps, principal, `mutation ($input: CancelOrderInput!) { cancelOrder(input: $input) { order { ${ORDER_FIELDS} } ${USER_ERRORS} } }`, { input: args });
+        const data = await run(call, `mutation ($input: CancelOrderInput!) { cancelOrder(input: $input) { order { ${ORDER_FIELDS} } ${USER_ERRORS} } }`, { input: args });
         const payload = data.cancelOrder as Record<string, unknown>;
         return reply(payload, `Canceled: ${(payload.order as { summary?: string } | null)?.summary}`);
       }),
@@ -330,7 +348,7 @@ export function createMcpServer(deps: Deps, principal: Principal): McpServer {
     },
     async (args) =>
       guarded(async () => {
-        const data = await run(deps, principal, `mutation ($input: CloseOrderInput!) { closeOrder(input: $input) { order { ${ORDER_FIELDS} } ${USER_ERRORS} } }`, { input: args });
+        const data = await run(call, `mutation ($input: CloseOrderInput!) { closeOrder(input: $input) { order { ${ORDER_FIELDS} } ${USER_ERRORS} } }`, { input: args });
         const payload = data.closeOrder as Record<string, unknown>;
         return reply(payload, `Closed: ${(payload.order as { summary?: string } | null)?.summary}`);
       }),
@@ -339,17 +357,17 @@ export function createMcpServer(deps: Deps, principal: Principal): McpServer {
   return server;
 }
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+function readBody(req: IncomingMessage): unknown {
+  // The edge read the body within its limit and checked it is UTF-8 (src/http/limits.ts).
+  const text = bodyOf(req).toString('utf8');
   return text ? JSON.parse(text) : undefined;
 }
 
 /** POST /mcp (stateless Streamable HTTP). 401 at the transport level without a valid key. */
-export async function handleMcp(req: IncomingMessage, res: ServerResponse, deps: Deps): Promise<void> {
+export async function handleMcp(req: IncomingMessage, res: ServerResponse, deps: Deps, getEnveloped: McpEnvelop, onAuthFailed?: () => unknown): Promise<void> {
   const auth = await authenticate(deps.db, req.headers.authorization);
   if (!auth || !('principal' in auth)) {
+    if (auth) await onAuthFailed?.();
     res
       .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="flint"' })
       .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: auth?.problem ?? 'Authentication required: send "Authorization: Bearer sk_test_...".' }, id: null }));
@@ -361,12 +379,12 @@ export async function handleMcp(req: IncomingMessage, res: ServerResponse, deps:
   }
   let body: unknown;
   try {
-    body = await readBody(req);
+    body = readBody(req);
   } catch {
     res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null }));
     return;
   }
-  const server = createMcpServer(deps, auth.principal);
+  const server = createMcpServer({ deps, principal: auth.principal, req, getEnveloped });
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   res.on('close', () => {
     void transport.close();

@@ -1,5 +1,6 @@
 // /SKILL.md (an Agent Skills file) and /llms.txt, generated from the live schema at start-up so they
 // cannot drift from the API: every mutation, query, status and error code comes from the schema itself.
+import { DEFAULT_LIMITS } from '../config.js';
 import {
   getNamedType,
   isEnumType,
@@ -42,7 +43,13 @@ function fieldLine(name: string, field: GraphQLField<unknown, unknown>): string[
 const CONVENTIONS = `## Conventions
 
 - **Endpoint**: \`POST /graphql\` with \`{"query": ..., "variables": ...}\`; header \`Authorization: Bearer sk_test_...\`
-  (test mode) or \`sk_live_...\`. Introspection is on for authenticated callers: every type and field is described.
+  (test mode) or \`sk_live_...\`. Introspection is open to every caller, with or without a key (the schema is public, this
+  file is generated from it): every type and field is described.
+- **Limits** (defaults; a server may set others): a document may be at most ${DEFAULT_LIMITS.maxDepth} levels deep, with ${DEFAULT_LIMITS.maxAliases} aliases,
+  ${DEFAULT_LIMITS.maxTokens} tokens and ${DEFAULT_LIMITS.maxDirectives} directives, and cost at most ${DEFAULT_LIMITS.maxCost} (every field 1, a list multiplies what it selects by its \`first\`, else by 10); bodies at most ${DEFAULT_LIMITS.maxBodyBytes} bytes. Past a limit
+  the answer is a GraphQL error saying which (\`QUERY_TOO_COMPLEX\` for cost). Rate limits answer HTTP 429 with
+  \`Retry-After\` and \`errors[0].extensions.code = "RATE_LIMITED"\` naming the \`limit\`: wait that many seconds and retry.
+  Text must be valid Unicode without NUL characters and ids must not be empty (\`INVALID_INPUT\` names the field).
 - **Money** is always \`{ amount, currency }\` where \`amount\` is an integer count of the currency's minor unit
   (1999 USD = $19.99, 500 JPY = ¥500). Never send decimals or floats. Every amount on an order is in its currency.
 - **Ids** are opaque prefixed strings: \`ord_\` order, \`li_\` line item, \`pi_\` payment intent, \`re_\` refund, \`cpn_\`
@@ -156,7 +163,7 @@ export function renderLlmsTxt(baseUrl: string): string {
     "> Order-first payment API (GraphQL). The order is the single source of truth: line items, tax, discounts, payments, refunds and an audit trail, computed on every response.",
     '',
     `- [SKILL.md](${baseUrl}/SKILL.md): how an agent uses the API — conventions, statuses, workflows (refund by line item), every mutation, query and error code.`,
-    `- [GraphQL endpoint](${baseUrl}/graphql): POST queries with "Authorization: Bearer sk_test_..."; introspection is on for authenticated callers.`,
+    `- [GraphQL endpoint](${baseUrl}/graphql): POST queries with "Authorization: Bearer sk_test_..."; introspection is open to every caller.`,
     `- [MCP endpoint](${baseUrl}/mcp): the same operations as MCP tools (Streamable HTTP, stateless), same Bearer key.`,
     '',
   ].join('\n');

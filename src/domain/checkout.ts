@@ -39,8 +39,9 @@ function checkRedirectUrl(errors: UserError[], value: string | null | undefined,
   } catch {
     url = null;
   }
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || value.length > 2048) {
-    errors.push(userError('INVALID_INPUT', `${field} must be an absolute http(s) URL of at most 2048 characters, e.g. "https://shop.example.com/thanks".`, ['input', field]));
+  // The URL parser drops tabs and line breaks silently: refuse control characters and spaces outright.
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || value.length > 2048 || /[\u0000-\u0020\u007F-\u009F]/.test(value)) {
+    errors.push(userError('INVALID_INPUT', `${field} must be an absolute http(s) URL of at most 2048 characters, without spaces or control characters, e.g. "https://shop.example.com/thanks".`, ['input', field]));
   }
 }
 

@@ -12,14 +12,17 @@ export interface GraphQLContext {
   realtime?: import('../realtime/hub.js').RealtimeContext;
 }
 
+/** The error of a request without a valid key: code UNAUTHENTICATED (HTTP 401). */
+export function unauthenticated(ctx: GraphQLContext): GraphQLError {
+  return new GraphQLError(
+    ctx.authProblem ??
+      'Authentication required: send "Authorization: Bearer sk_test_..." with an API key (createMerchant returns your first test key).',
+    { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } },
+  );
+}
+
 /** The caller's scope, or a GraphQL error with code UNAUTHENTICATED (HTTP 401). */
 export function requireScope(ctx: GraphQLContext): Scope {
-  if (!ctx.principal) {
-    throw new GraphQLError(
-      ctx.authProblem ??
-        'Authentication required: send "Authorization: Bearer sk_test_..." with an API key (createMerchant returns your first test key).',
-      { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } },
-    );
-  }
+  if (!ctx.principal) throw unauthenticated(ctx);
   return scopeOf(ctx.deps, ctx.principal);
 }

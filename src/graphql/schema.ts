@@ -16,8 +16,9 @@ import './types/refund.js';
 import './types/subscription.js';
 import './types/dashboard.js';
 
-builder.queryType({ description: 'Read the merchant\'s orders, settings and objects. Every query needs "Authorization: Bearer <API key>".' });
+builder.queryType({ authScopes: { authenticated: true }, description: 'Read the merchant\'s orders, settings and objects. Every query needs "Authorization: Bearer <API key>".' });
 builder.mutationType({
+  authScopes: { authenticated: true },
   description:
     'Every mutation returns a payload with userErrors (expected failures with a stable code; then nothing was written) and takes an optional idempotencyKey.',
 });

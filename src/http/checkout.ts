@@ -16,6 +16,7 @@ import { orderNetAmounts, storedTaxLines, takenDiscounts } from '../domain/order
 import { formatMoney } from '../pricing/index.js';
 import { processorOf, SandboxProcessor, SANDBOX_TOKEN_NAMES } from '../payments/index.js';
 import { readBody, type Route } from './route.js';
+import { sqlPool } from '../db/prisma.js';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -39,11 +40,34 @@ function sendHtml(res: ServerResponse, status: number, title: string, body: stri
   .muted { color: #6b7280; font-size: .9rem; }
 </style></head>
 <body>${body}</body></html>`;
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page);
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...PAGE_HEADERS }).end(page);
 }
 
-function redirect(res: ServerResponse, location: string): void {
-  res.writeHead(303, { location }).end();
+/** A payment page is never framed (clickjacking), runs no script and loads nothing from elsewhere. */
+export const PAGE_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+/**
+ * A Location header value for `target` (absolute http(s), or a path of this server), percent-encoded so
+ * that it is always a valid header: null when it cannot be one.
+ */
+export function safeLocation(target: string): string | null {
+  try {
+    const url = new URL(target, 'http://flint.invalid');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    const href = url.origin === 'http://flint.invalid' ? `${url.pathname}${url.search}${url.hash}` : url.href;
+    return /^[\x21-\x7E]+$/.test(href) ? href : null;
+  } catch {
+    return null;
+  }
+}
+
+function redirect(res: ServerResponse, location: string, fallback = '/'): void {
+  res.writeHead(303, { location: safeLocation(location) ?? fallback, ...PAGE_HEADERS }).end();
 }
 
 const customer = (session: CheckoutSessionRow): Actor => ({ type: 'CUSTOMER', id: session.id, name: 'hosted checkout' });
@@ -126,7 +150,7 @@ ${session.cancelUrl ? `<p><a href="${escapeHtml(session.cancelUrl)}">Cancel and 
   sendHtml(res, 200, title, body);
 }
 
-export const checkoutRoute: Route = async (req, res, deps) => {
+export const checkoutRoute: Route = async (req, res, deps, app) => {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const match = /^\/checkout\/(cs_[0-9A-Z]{26})(\/pay)?$/.exec(path);
   if (!match) return false;
@@ -159,6 +183,13 @@ export const checkoutRoute: Route = async (req, res, deps) => {
     await renderCheckout(res, deps, session, 'Enter a card token.');
     return true;
   }
+  // Card testing: after too many declines on this order, the page takes no more attempts for a while.
+  const declined = app?.rateLimits ? await app.rateLimits.payDeclined(sqlPool(deps.db), session.merchantId, session.orderId) : null;
+  if (declined) {
+    res.setHeader('retry-after', String(declined.retryAfterSeconds));
+    sendHtml(res, 429, 'Too many attempts', `<h1>Too many declined attempts</h1><p class="error" id="error" role="alert">Too many cards were declined for this order. Try again in ${Math.ceil(declined.retryAfterSeconds / 60)} minutes.</p>`);
+    return true;
+  }
   const scope = scopeFor(deps, session, customer(session));
   const result = await payOrder(
     scope,
@@ -171,7 +202,7 @@ export const checkoutRoute: Route = async (req, res, deps) => {
     return true;
   }
   if (result.userErrors.length === 0 && intent?.status === 'SUCCEEDED') {
-    redirect(res, session.successUrl ?? `/checkout/${session.id}`);
+    redirect(res, session.successUrl ?? `/checkout/${session.id}`, `/checkout/${session.id}`);
     return true;
   }
   const fresh = await deps.db.checkoutSession.findUniqueOrThrow({ where: { id: session.id } });

@@ -9,6 +9,7 @@ import { LIMITS, checkCurrency, checkEmail, checkMetadata, checkString, normaliz
 import type { LineRow, OrderRow } from '../domain/order-model.js';
 import { customerKeyOf, grossSubtotal, resolveCoupons, type CouponRow } from '../domain/coupons.js';
 import { newId } from '../ids.js';
+import { amountOverflowError } from '../domain/input-guard.js';
 import { runWrite } from '../kernel/write-path.js';
 import type { Guard } from '../kernel/writer.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -153,7 +154,10 @@ function priceNewOrder(
   context: PricingContext,
   shipping: Address | null,
 ): Outcome<{ priced: { order: OrderRow; lines: LineRow[] }; entry: ActivityEntry }> {
-  const priced = applyPricing(draft, draftLines, price(draft, draftLines, context));
+  const engine = price(draft, draftLines, context);
+  const overflow = amountOverflowError(engine, ['input', 'lineItems']);
+  if (overflow) return fail(overflow);
+  const priced = applyPricing(draft, draftLines, engine);
   const tooLarge = amountLimitError(priced, ['input', 'lineItems']);
   if (tooLarge) return fail(tooLarge);
   const entry = Activities.orderCreated(draft.id, {

@@ -12,6 +12,7 @@ import type { CouponRow } from '../domain/coupons.js';
 import { runWrite } from '../kernel/write-path.js';
 import type { Guard, Op } from '../kernel/writer.js';
 import { readRows } from '../kernel/rows.js';
+import { amountOverflowError } from '../domain/input-guard.js';
 import { orderStatusAfter } from '../kernel/transitions.js';
 import { sqlPool } from '../db/prisma.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -118,7 +119,10 @@ export async function editOrder(
         const { version, context } = await currentPricingContext(scope);
         pricingVersion = version;
         const coupons = r.coupons ?? state.coupons.map((c) => c.coupon);
-        next = applyPricing(next.order, next.lines, price(next.order, next.lines, { ...context, coupons }));
+        const engine = price(next.order, next.lines, { ...context, coupons });
+        const overflow = amountOverflowError(engine, r.amountField ?? ['input']);
+        if (overflow) return fail(overflow);
+        next = applyPricing(next.order, next.lines, engine);
         const tooLarge = amountLimitError(next, r.amountField ?? ['input']);
         if (tooLarge) return fail(tooLarge);
       }

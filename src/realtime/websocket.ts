@@ -43,8 +43,10 @@ export function attachWebSockets(
   yoga: YogaServerInstance<any, GraphQLContext>,
   deps: Deps,
   path: string,
+  /** Largest message a client may send (MAX_BODY_BYTES); a larger one closes the connection (1009). */
+  maxPayload = 1024 * 1024,
 ): { close(): Promise<void> } {
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, maxPayload });
   server.on('upgrade', (request, socket, head) => {
     const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (pathname !== path) {
@@ -88,8 +90,14 @@ export function attachWebSockets(
         } catch (error) {
           return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
         }
-        const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors;
+        let errors: readonly GraphQLError[];
+        try {
+          errors = enveloped.validate(enveloped.schema, document);
+        } catch (error) {
+          // The document limits (src/graphql/armor.ts) refuse by throwing from validation.
+          return [error instanceof GraphQLError ? error : new GraphQLError(String(error))];
+        }
+        if (errors.length > 0) return [...errors];
         return {
           schema: enveloped.schema,
           document,

@@ -1,10 +1,12 @@
 // Talks to a real Flint server over HTTP, as a storefront or an agent would. Each test file starts one
 // server (port 0) on the run's PostgreSQL database; merchants make tests independent of each other.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_LIMITS, type Limits } from '../../src/config.js';
 import { print, type ExecutionResult } from 'graphql';
 import { afterAll, beforeAll } from 'vitest';
 import { createPrisma } from '../../src/db/prisma.js';
-import { startServer, type AppServer } from '../../src/server.js';
+import { startServer, type AppServer, type ServerOptions } from '../../src/server.js';
 import type { SubscriptionHub } from '../../src/realtime/hub.js';
 import { systemClock, type Clock, type Db, type Deps } from '../../src/domain/context.js';
 import { testDatabaseUrl } from './db.js';
@@ -33,8 +35,11 @@ export const SignupDocument = graphql(`
   }
 `);
 
+const plenty = { points: 1_000_000, seconds: 60 };
+const MANY_CLIENTS_ONE_ADDRESS: Limits = { ...DEFAULT_LIMITS, signups: plenty, anonymous: plenty, authFailures: plenty };
+
 /** Starts a server for the current test file (in beforeAll) and stops it afterwards. */
-export function useTestApi(options: { clock?: Clock; deps?: Partial<Omit<Deps, 'db' | 'clock'>> } = {}): TestApi {
+export function useTestApi(options: { clock?: Clock; deps?: Partial<Omit<Deps, 'db' | 'clock'>>; server?: ServerOptions } = {}): TestApi {
   let server: AppServer | null = null;
   let db: Db | null = null;
   let counter = 0;
@@ -45,6 +50,9 @@ export function useTestApi(options: { clock?: Clock; deps?: Partial<Omit<Deps, '
       { publicUrl: () => publicUrl, ...options.deps, db, clock: options.clock ?? systemClock },
       { development: false, port: 0 },
       '127.0.0.1',
+      // Each test file counts its own rate limits. Every test client comes from 127.0.0.1, which here
+      // stands for many clients: the per-IP limits are raised; the per-key ones keep their defaults.
+      { rateLimitPrefix: `test-${randomUUID()}`, limits: MANY_CLIENTS_ONE_ADDRESS, ...options.server },
     );
     publicUrl = server.url;
   });

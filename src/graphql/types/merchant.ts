@@ -123,6 +123,8 @@ const CreateMerchantPayload = builder.objectRef<CreateMerchantResult>('CreateMer
 
 builder.mutationField('createMerchant', (t) =>
   t.field({
+    // The one public operation: no key yet.
+    skipTypeScopes: true,
     type: CreateMerchantPayload,
     description: 'Public: sign up and receive a test API key at once. No Authorization header needed.',
     args: { input: t.arg({ type: CreateMerchantInput, required: true }) },

@@ -23,22 +23,25 @@ builder.scalarType('SafeInt', {
   },
 });
 
+/** An ISO 8601 instant from year 1 to 9999, or a GraphQL error saying what is expected. */
+function parseDateTime(value: unknown): Date {
+  if (typeof value !== 'string') throw new GraphQLError('DateTime must be an ISO 8601 string');
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
+    throw new GraphQLError(`DateTime must be an ISO 8601 string such as "2026-11-27T09:38:00Z"; got "${value.slice(0, 64)}"`);
+  }
+  const year = date.getUTCFullYear();
+  if (year < 1 || year > 9999) throw new GraphQLError(`DateTime must be between the years 0001 and 9999; got "${value}"`);
+  return date;
+}
+
 builder.scalarType('DateTime', {
   description: 'An instant in time, as an ISO 8601 string in UTC, e.g. "2026-11-27T09:38:00.000Z".',
   serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(value).toISOString()),
-  parseValue: (value) => {
-    if (typeof value !== 'string') throw new GraphQLError('DateTime must be an ISO 8601 string');
-    const date = new Date(value);
-    if (Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
-      throw new GraphQLError(`DateTime must be an ISO 8601 string such as "2026-11-27T09:38:00Z"; got "${value}"`);
-    }
-    return date;
-  },
+  parseValue: parseDateTime,
   parseLiteral: (ast) => {
     if (ast.kind !== Kind.STRING) throw new GraphQLError('DateTime must be an ISO 8601 string');
-    const date = new Date(ast.value);
-    if (Number.isNaN(date.getTime())) throw new GraphQLError(`DateTime must be an ISO 8601 string; got "${ast.value}"`);
-    return date;
+    return parseDateTime(ast.value);
   },
 });
 

@@ -13,6 +13,7 @@ import type { RealtimeContext } from '../../realtime/hub.js';
 import { orderExists, orderForEvent } from '../../realtime/orders.js';
 
 builder.subscriptionType({
+  authScopes: { authenticated: true },
   description:
     'Live events of the merchant in the API key\'s mode, as they commit. SSE: send the subscription to /graphql with "Accept: text/event-stream" and "Authorization: Bearer <API key>". WebSocket: the graphql-transport-ws protocol on /graphql, with connectionParams { authorization: "Bearer <API key>" }.',
 });
