@@ -30,7 +30,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { createPrisma, poolSize } from '../src/db/prisma.js';
 import { createOrder, type CreateOrderInput } from '../src/orders/create.js';
-import { scopeOf, systemClock, type Scope } from '../src/domain/context.js';
+import { scopeOf, systemClock, type Scope } from '../src/kernel/context.js';
 import { CREATE_ORDER, GraphQLClient, createOrderInput, envNumber, fmt, mib, openBenchDatabase, post, rssOf, signupTaxedMerchant, table } from './lib.js';
 import { buildFloor } from './floor.js';
 import { machineCpu, runLevel, startServerProcess, type LevelResult, type Series, type ServerProcess } from './harness.js';

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector';
 import { createPrisma } from '../src/db/prisma.js';
 import { startServer } from '../src/server.js';
-import { systemClock } from '../src/domain/context.js';
+import { systemClock } from '../src/kernel/context.js';
 import { DEFAULT_LIMITS, type Limits } from '../src/config.js';
 import { Redis } from 'ioredis';
 

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { createPrisma, poolSize } from '../src/db/prisma.js';
 import { startServer } from '../src/server.js';
-import { systemClock } from '../src/domain/context.js';
+import { systemClock } from '../src/kernel/context.js';
 import { GraphQLClient, openBenchDatabase, type BenchDatabase } from './lib.js';
 
 export interface Recorded {

@@ -41,7 +41,7 @@ const now = () => performance.timeOrigin + performance.now();
 async function serve(): Promise<void> {
   const { createPrisma } = await import('../src/db/prisma.js');
   const { startServer } = await import('../src/server.js');
-  const { systemClock } = await import('../src/domain/context.js');
+  const { systemClock } = await import('../src/kernel/context.js');
   const { createEventBus } = await import('../src/realtime/bus.js');
   const url = process.env.BENCH_SERVER_DATABASE_URL!;
   const db = createPrisma(url);

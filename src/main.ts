@@ -5,7 +5,7 @@ import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createPrisma } from './db/prisma.js';
 import { startServer } from './server.js';
-import { systemClock, type TestHooks } from './domain/context.js';
+import { systemClock, type TestHooks } from './kernel/context.js';
 import { createEventBus } from './realtime/bus.js';
 import { paymentRuntime } from './payments/runtime.js';
 import { createLogger, inJob, routeConsole } from './ops/logger.js';

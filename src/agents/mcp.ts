@@ -7,8 +7,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
 import type { GraphQLContext } from '../graphql/context.js';
-import type { Deps, Principal } from '../domain/context.js';
-import { authenticate } from '../domain/auth.js';
+import type { Deps, Principal } from '../kernel/context.js';
+import { authenticate } from '../merchants/auth.js';
 import { bodyOf } from '../http/limits.js';
 import { collectCodes, requestInfo } from '../ops/request-info.js';
 

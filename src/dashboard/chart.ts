@@ -3,7 +3,7 @@
 //
 // An order counts on the UTC day it was placed, once it is settled (PAID, PARTIALLY_REFUNDED, REFUNDED
 // or CLOSED): revenue is what was paid less what was refunded, tax is its tax less the tax refunded.
-import type { Db } from '../domain/context.js';
+import type { Db } from '../kernel/context.js';
 import { html, money, raw, type Raw } from './html.js';
 
 export const CHART_DAYS = 30;

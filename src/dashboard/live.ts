@@ -4,7 +4,7 @@
 // Revoking the session's API key already ends it at once (src/realtime/hub.ts).
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { ExecutionResult } from 'graphql';
-import type { Deps } from '../domain/context.js';
+import type { Deps } from '../kernel/context.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { findSession } from './sessions.js';
 

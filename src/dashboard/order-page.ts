@@ -3,10 +3,10 @@
 // (orderNetAmounts, lineRefundable, refundableAmount) and are formatted like the API's summary (formatMoney).
 // The sections marked data-live are swapped in place by the page script when an activity of the order
 // is recorded (src/dashboard/assets.ts).
-import type { Deps } from '../domain/context.js';
-import { lineRefundable, orderNetAmounts, storedTaxLines, takenDiscounts } from '../domain/order-model.js';
-import { refundableAmount } from '../domain/payments.js';
-import type { UserError } from '../domain/errors.js';
+import type { Deps } from '../kernel/context.js';
+import { lineRefundable, orderNetAmounts, storedTaxLines, takenDiscounts } from '../orders/order-model.js';
+import { refundableAmount } from '../payments/common.js';
+import type { UserError } from '../kernel/errors.js';
 import type { RefundPreviewResult } from '../refunds/index.js';
 import { formatDate, html, money, type Raw } from './html.js';
 import type { DashboardSession } from './sessions.js';

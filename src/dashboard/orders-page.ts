@@ -1,9 +1,9 @@
 // The dashboard's home: the revenue/tax chart and the order list, newest first, searchable by buyer
 // email, customer id or order id, and filterable by status. Reads only the session's merchant and mode.
 import type { Prisma } from '../generated/prisma/client.js';
-import type { Deps } from '../domain/context.js';
+import type { Deps } from '../kernel/context.js';
 import type { OrderStatus } from '../pricing/index.js';
-import { orderNetAmounts } from '../domain/order-model.js';
+import { orderNetAmounts } from '../orders/order-model.js';
 import { formatDate, html, money, type Raw } from './html.js';
 import { renderCharts, revenueByDay } from './chart.js';
 import type { DashboardSession } from './sessions.js';

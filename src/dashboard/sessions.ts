@@ -7,10 +7,10 @@
 // working when the key is revoked, when it expires, or when the merchant signs out. Link creation,
 // sign-in and sign-out are recorded in the audit trail through the one write path, like every other change.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import type { Deps, Scope } from '../domain/context.js';
-import { fail, ok, userError, type Outcome } from '../domain/errors.js';
-import type { ActivityEntry } from '../domain/activity.js';
-import { toJson } from '../domain/json.js';
+import type { Deps, Scope } from '../kernel/context.js';
+import { fail, ok, userError, type Outcome } from '../kernel/errors.js';
+import type { ActivityEntry } from '../audit/activity.js';
+import { toJson } from '../kernel/json.js';
 import { runWrite } from '../kernel/write-path.js';
 import { readRows } from '../kernel/rows.js';
 import { sqlPool } from '../db/prisma.js';

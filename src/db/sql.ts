@@ -1,4 +1,4 @@
-// Helpers for the statements the app writes by hand (src/domain/chain-writer.ts).
+// Helpers for the statements the app writes by hand (src/kernel/writer.ts, the plan reads of src/kernel/rows.ts).
 
 /**
  * A row as JSON for `jsonb_populate_record(NULL::"Table", $n::jsonb)`: keys are the column names,

@@ -1,7 +1,7 @@
 // The per-request GraphQL context: dependencies plus the authenticated principal (if any).
 import { GraphQLError } from 'graphql';
-import type { Deps, Principal, Scope } from '../domain/context.js';
-import { scopeOf } from '../domain/context.js';
+import type { Deps, Principal, Scope } from '../kernel/context.js';
+import { scopeOf } from '../kernel/context.js';
 
 export interface GraphQLContext {
   deps: Deps;

@@ -7,12 +7,12 @@
 // authentication page first and comes back here. A paid or expired session shows its state.
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { Actor, Deps } from '../domain/context.js';
-import { checkoutStatus, type CheckoutSessionRow } from '../domain/checkout.js';
-import { scopeFor } from '../domain/payments.js';
+import type { Actor, Deps } from '../kernel/context.js';
+import { checkoutStatus, type CheckoutSessionRow } from '../payments/checkout.js';
+import { scopeFor } from '../payments/common.js';
 import { payOrder } from '../payments/pay-order.js';
 import { refreshPaymentIntent } from '../payments/reconcile.js';
-import { orderNetAmounts, storedTaxLines, takenDiscounts } from '../domain/order-model.js';
+import { orderNetAmounts, storedTaxLines, takenDiscounts } from '../orders/order-model.js';
 import { formatMoney } from '../pricing/index.js';
 import { processorOf, SandboxProcessor, SANDBOX_TOKEN_NAMES } from '../payments/index.js';
 import { readBody, type Route } from './route.js';

@@ -1,7 +1,7 @@
 // What a plain HTTP route is (src/http/routes.ts lists them) and reading a request body with a limit.
 // A leaf: the routes import it, and it imports none of them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Deps } from '../domain/context.js';
+import type { Deps } from '../kernel/context.js';
 import type { McpEnvelop } from '../agents/mcp.js';
 import type { RateLimits } from './rate-limit.js';
 import { bodyOf } from './limits.js';

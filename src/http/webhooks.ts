@@ -2,11 +2,11 @@
 // stripe.webhooks.constructEvent over the raw body; a bad one is a 400, and so is a timestamp more than
 // 300 seconds from our clock either way (Stripe's check only refuses old ones) and a correctly signed
 // event Flint cannot apply (malformed shape, NUL characters, nesting): nothing is recorded then.
-// Each event is applied at most once (src/domain/webhooks.ts); an event seen before is a 200.
+// Each event is applied at most once (src/payments/stripe-webhooks.ts); an event seen before is a 200.
 import type { ServerResponse } from 'node:http';
 import type Stripe from 'stripe';
 import { z } from 'zod';
-import { handleStripeEvent, REFUND_EVENTS } from '../domain/webhooks.js';
+import { handleStripeEvent, REFUND_EVENTS } from '../payments/stripe-webhooks.js';
 import { stripeSdk } from '../payments/stripe-sdk.js';
 import { findBadText } from './text-guard.js';
 import { readBody, type Route } from './route.js';

@@ -3,9 +3,9 @@
 // hash leaves the key itself out, and an optional field sent as null counts as left out.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { Scope } from '../domain/context.js';
-import { type UserError, userError } from '../domain/errors.js';
-import { canonicalJson, type Json } from '../domain/json.js';
+import type { Scope } from './context.js';
+import { type UserError, userError } from './errors.js';
+import { canonicalJson, type Json } from './json.js';
 
 /** How long a stored idempotent result is kept (Stripe keeps 24 hours; so do we, at least). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;

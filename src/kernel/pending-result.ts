@@ -10,8 +10,8 @@
 //   reconciliation (and the next call on the same order) asks the processor and records the outcome
 //   with the final result. settlePendingKeys finishes any key that is still pending after that, through
 //   the recovery its operation registered, so no key stays pending forever.
-import type { Deps, Scope } from '../domain/context.js';
-import type { Json } from '../domain/json.js';
+import type { Deps, Scope } from './context.js';
+import type { Json } from './json.js';
 import { sqlPool } from '../db/prisma.js';
 import type { Write } from './writer.js';
 

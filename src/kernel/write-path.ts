@@ -7,10 +7,10 @@
 // IDEMPOTENCY_KEY_REUSED for other input); a new key is claimed by the same call that writes the
 // change, together with its result, so a key is never left claimed without a result. A concurrent
 // duplicate loses the claim inside the call and then replays the winner's result.
-import type { Scope } from '../domain/context.js';
-import { type Outcome, fail, ok, userError } from '../domain/errors.js';
-import type { Json } from '../domain/json.js';
-import { activityRows, type ActivityEntry, type ActivityRow } from '../domain/activity.js';
+import type { Scope } from './context.js';
+import { type Outcome, fail, ok, userError } from './errors.js';
+import type { Json } from './json.js';
+import { activityRows, type ActivityEntry, type ActivityRow } from '../audit/activity.js';
 import { IDEMPOTENCY_TTL_MS, judgeStoredKey, keyReused, requestHash, storedKey, validateKey } from './idempotency.js';
 import { writerOf, type Write, type WriteOutcome } from './writer.js';
 import { sqlPool } from '../db/prisma.js';

@@ -17,9 +17,9 @@
 // - Two writes that change the same row never share a call (their guards name it), so a guard always
 //   judges the row as the previous call left it.
 import type pg from 'pg';
-import type { ActivityRow, UnchainedActivityRow } from '../domain/activity.js';
-import { canonicalAroundSequence, normalizeDelta } from '../domain/audit.js';
-import type { Json } from '../domain/json.js';
+import type { ActivityRow, UnchainedActivityRow } from '../audit/activity.js';
+import { canonicalAroundSequence, normalizeDelta } from '../audit/chain.js';
+import type { Json } from './json.js';
 import { rowJson } from '../db/sql.js';
 import { INITIAL_STATUSES, checkOrderStatusChange, checkPaymentTransition, checkRefundTransition, type OrderStatus, type PaymentIntentStatus, type RefundStatus } from '../pricing/index.js';
 import { TransitionError } from './transitions.js';

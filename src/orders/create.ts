@@ -2,14 +2,14 @@
 // written) and the coupons named by couponCodes (each checked as applyCoupon checks it), then write the
 // order, its lines, its coupons and its order.created entry in one guarded write (src/kernel/write-path.ts).
 // The response is served from these rows; nothing is read back.
-import type { Scope } from '../domain/context.js';
-import { Activities, type ActivityEntry } from '../domain/activity.js';
-import { type Outcome, type UserError, fail, ok, userError } from '../domain/errors.js';
-import { LIMITS, checkCurrency, checkEmail, checkMetadata, checkString, normalizeAddress, type Address, type AddressInput } from '../domain/validation.js';
-import type { LineRow, OrderRow } from '../domain/order-model.js';
-import { customerKeyOf, grossSubtotal, resolveCoupons, type CouponRow } from '../domain/coupons.js';
+import type { Scope } from '../kernel/context.js';
+import { Activities, type ActivityEntry } from '../audit/activity.js';
+import { type Outcome, type UserError, fail, ok, userError } from '../kernel/errors.js';
+import { LIMITS, checkCurrency, checkEmail, checkMetadata, checkString, normalizeAddress, type Address, type AddressInput } from '../kernel/validation.js';
+import type { LineRow, OrderRow } from './order-model.js';
+import { customerKeyOf, grossSubtotal, resolveCoupons, type CouponRow } from '../coupons/rules.js';
 import { newId } from '../ids.js';
-import { amountOverflowError } from '../domain/input-guard.js';
+import { amountOverflowError } from '../kernel/input-guard.js';
 import { runWrite } from '../kernel/write-path.js';
 import type { Guard } from '../kernel/writer.js';
 import type { Prisma } from '../generated/prisma/client.js';

@@ -2,17 +2,17 @@
 // and close). Each is planned on the order as read (tenancy, expectedVersion, the lifecycle guard,
 // re-pricing) and written in one guarded write: if the order moved on meanwhile, it is planned again
 // on what is current.
-import type { Scope } from '../domain/context.js';
-import { Activities, type ActivityEntry } from '../domain/activity.js';
-import { type Outcome, type UserError, fail, notFound, ok, userError } from '../domain/errors.js';
-import { LIMITS, checkString, normalizeAddress, type AddressInput, type Path } from '../domain/validation.js';
+import type { Scope } from '../kernel/context.js';
+import { Activities, type ActivityEntry } from '../audit/activity.js';
+import { type Outcome, type UserError, fail, notFound, ok, userError } from '../kernel/errors.js';
+import { LIMITS, checkString, normalizeAddress, type AddressInput, type Path } from '../kernel/validation.js';
 import { EDIT_ACTIONS, invalidTransitionMessage, type OrderActionType } from '../pricing/index.js';
-import { orderActions, orderFacts, type LineRow, type OrderRow } from '../domain/order-model.js';
-import type { CouponRow } from '../domain/coupons.js';
+import { orderActions, orderFacts, type LineRow, type OrderRow } from './order-model.js';
+import type { CouponRow } from '../coupons/rules.js';
 import { runWrite } from '../kernel/write-path.js';
 import type { Guard, Op } from '../kernel/writer.js';
 import { readRows } from '../kernel/rows.js';
-import { amountOverflowError } from '../domain/input-guard.js';
+import { amountOverflowError } from '../kernel/input-guard.js';
 import { orderStatusAfter } from '../kernel/transitions.js';
 import { sqlPool } from '../db/prisma.js';
 import type { Prisma } from '../generated/prisma/client.js';

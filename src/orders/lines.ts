@@ -1,8 +1,8 @@
 // Line items as given (LineItemInput): checked field by field, then made into rows to price.
-import type { Scope } from '../domain/context.js';
-import { type UserError, userError } from '../domain/errors.js';
-import { LIMITS, checkCurrency, checkMetadata, checkString, type Path } from '../domain/validation.js';
-import type { LineRow } from '../domain/order-model.js';
+import type { Scope } from '../kernel/context.js';
+import { type UserError, userError } from '../kernel/errors.js';
+import { LIMITS, checkCurrency, checkMetadata, checkString, type Path } from '../kernel/validation.js';
+import type { LineRow } from './order-model.js';
 import { newId } from '../ids.js';
 import type { Prisma } from '../generated/prisma/client.js';
 

@@ -1,12 +1,12 @@
 // An order as a use case plans on it (read with plain SQL, outside any transaction) and as a mutation
 // returns it (the rows it wrote, or read again for a replay); the snapshots its audit entries carry;
 // and the write operations that store a changed order.
-import type { Scope } from '../domain/context.js';
-import { type Outcome, ok } from '../domain/errors.js';
-import type { Json } from '../domain/json.js';
-import type { ActivityRow } from '../domain/activity.js';
-import { orderNetAmounts, type LineRow, type OrderRow } from '../domain/order-model.js';
-import type { CouponRow } from '../domain/coupons.js';
+import type { Scope } from '../kernel/context.js';
+import { type Outcome, ok } from '../kernel/errors.js';
+import type { Json } from '../kernel/json.js';
+import type { ActivityRow } from '../audit/activity.js';
+import { orderNetAmounts, type LineRow, type OrderRow } from './order-model.js';
+import type { CouponRow } from '../coupons/rules.js';
 import { readRows } from '../kernel/rows.js';
 import type { Guard, Op } from '../kernel/writer.js';
 import { sqlPool } from '../db/prisma.js';

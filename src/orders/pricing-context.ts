@@ -1,13 +1,13 @@
 // What prices an order besides its lines: the merchant's tax registrations, tax rates and origin
 // address (one statement, cached per process and checked when the order is written), and the coupons
 // attached to the order. Pricing itself is the pure engine's (src/pricing/).
-import type { Scope } from '../domain/context.js';
-import { type UserError, userError } from '../domain/errors.js';
-import { toJson } from '../domain/json.js';
-import type { Address, Path } from '../domain/validation.js';
+import type { Scope } from '../kernel/context.js';
+import { type UserError, userError } from '../kernel/errors.js';
+import { toJson } from '../kernel/json.js';
+import type { Address, Path } from '../kernel/validation.js';
 import { priceOrder, type PricedOrder, type TaxJurisdiction } from '../pricing/index.js';
-import type { LineRow, OrderRow } from '../domain/order-model.js';
-import { annotateDiscounts, pricingCoupon, type CouponRow } from '../domain/coupons.js';
+import type { LineRow, OrderRow } from './order-model.js';
+import { annotateDiscounts, pricingCoupon, type CouponRow } from '../coupons/rules.js';
 import { sqlPool } from '../db/prisma.js';
 import type { Prisma } from '../generated/prisma/client.js';
 

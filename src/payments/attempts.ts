@@ -6,10 +6,10 @@
 // result is stored under the call's idempotency key: `pending` from the reservation of the first
 // attempt until the outcome of the last one is recorded (in the same write, src/kernel/pending-result.ts).
 // A call whose process died is finished from its attempts as they are recorded (finalResultOf).
-import { type UserError, userError } from '../domain/errors.js';
-import type { Json } from '../domain/json.js';
-import { checkEmail } from '../domain/validation.js';
-import type { LineRow, OrderRow } from '../domain/order-model.js';
+import { type UserError, userError } from '../kernel/errors.js';
+import type { Json } from '../kernel/json.js';
+import { checkEmail } from '../kernel/validation.js';
+import type { LineRow, OrderRow } from '../orders/order-model.js';
 import type { PaymentIntent as PaymentIntentRow } from '../generated/prisma/client.js';
 
 export interface PayOrderInput {

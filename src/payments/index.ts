@@ -1,10 +1,10 @@
 // Which processor takes the payments: Stripe when STRIPE_SECRET_KEY is set, else the sandbox.
-import type { Db, Deps } from '../domain/context.js';
-import type { PaymentProcessor } from './processor.js';
+import type { Db, Deps } from '../kernel/context.js';
+import type { PaymentProcessor } from '../kernel/processor.js';
 import { SandboxProcessor } from './sandbox.js';
 import { StripeProcessor } from './stripe.js';
 
-export * from './processor.js';
+export * from '../kernel/processor.js';
 export { SandboxProcessor, SANDBOX_TOKENS, SANDBOX_TOKEN_NAMES } from './sandbox.js';
 export { StripeProcessor, paymentIntentParams, fromIntent as stripeIntentResult, fromRefund as stripeRefundResult } from './stripe.js';
 

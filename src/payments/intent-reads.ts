@@ -1,8 +1,8 @@
 // Plain-SQL reads of the payment feature's planning steps (rows in Prisma's shape, src/kernel/rows.ts):
 // no Prisma query on payOrder's path. They need not agree with each other: every write planned on them
 // is guarded by the versions and statuses read, and planned again when they moved on.
-import type { Deps } from '../domain/context.js';
-import type { Json } from '../domain/json.js';
+import type { Deps } from '../kernel/context.js';
+import type { Json } from '../kernel/json.js';
 import { readRows } from '../kernel/rows.js';
 import { sqlPool } from '../db/prisma.js';
 import type { CheckoutSession, PaymentIntent as PaymentIntentRow } from '../generated/prisma/client.js';

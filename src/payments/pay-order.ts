@@ -26,11 +26,11 @@
 //     under the same key: the processor dedupes it).
 //   - Replays of a call in progress wait for its final result (awaitFinalResult), so identical calls get
 //     identical payloads; after REPLAY_WAIT_MS they answer IDEMPOTENCY_KEY_IN_USE.
-import type { Scope } from '../domain/context.js';
-import { Activities, activityRows } from '../domain/activity.js';
-import { type Outcome, type UserError, fail, notFound, ok, userError } from '../domain/errors.js';
-import { orderActions, orderFacts, orderNetAmounts, type OrderRow } from '../domain/order-model.js';
-import { planRedemptions } from '../domain/coupons.js';
+import type { Scope } from '../kernel/context.js';
+import { Activities, activityRows } from '../audit/activity.js';
+import { type Outcome, type UserError, fail, notFound, ok, userError } from '../kernel/errors.js';
+import { orderActions, orderFacts, orderNetAmounts, type OrderRow } from '../orders/order-model.js';
+import { planRedemptions } from '../coupons/rules.js';
 import { invalidTransitionMessage } from '../pricing/index.js';
 import { newId } from '../ids.js';
 import { loadOrderState, orderGuard, orderUpdate } from '../orders/order-state.js';

@@ -11,8 +11,8 @@
 // - At start-up every PROCESSING intent is reconciled (reconcilePendingPayments), then the recovery
 //   registered here finishes any payOrder key still pending whose attempts are all settled
 //   (settlePendingKeys, src/kernel/pending-result.ts).
-import type { Actor, Deps } from '../domain/context.js';
-import { REPLAY_WINDOW_MS, SYSTEM_ACTOR } from '../domain/payments.js';
+import type { Actor, Deps } from '../kernel/context.js';
+import { REPLAY_WINDOW_MS, SYSTEM_ACTOR } from './common.js';
 import { askOrResend } from '../kernel/ask-or-resend.js';
 import { registerRecovery, type PendingKey } from '../kernel/pending-result.js';
 import type { PaymentIntent as PaymentIntentRow } from '../generated/prisma/client.js';

@@ -14,11 +14,11 @@
 // - The final result of the payOrder call the attempt belongs to is stored in the same write (`finish`),
 //   so a key is never pending once its outcome is known.
 // - A refused write (the intent or the order moved on meanwhile) is planned again on what is current.
-import type { Actor, Deps } from '../domain/context.js';
-import { Activities, activityRows, type ActivityEntry } from '../domain/activity.js';
-import { orderNetAmounts, type OrderRow } from '../domain/order-model.js';
-import { receiptOps, kickOutbox } from '../domain/receipts.js';
-import { scopeFor } from '../domain/payments.js';
+import type { Actor, Deps } from '../kernel/context.js';
+import { Activities, activityRows, type ActivityEntry } from '../audit/activity.js';
+import { orderNetAmounts, type OrderRow } from '../orders/order-model.js';
+import { receiptOps, kickOutbox } from './receipts.js';
+import { scopeFor } from './common.js';
 import { loadOrderState, orderGuard, orderUpdate, type OrderState } from '../orders/order-state.js';
 import { submitWrite } from '../kernel/write-path.js';
 import { finishKey } from '../kernel/pending-result.js';
@@ -26,7 +26,7 @@ import { orderStatusAfter, paymentStatusAfter } from '../kernel/transitions.js';
 import type { PaymentIntentStatus } from '../pricing/index.js';
 import type { Guard, Op, Write } from '../kernel/writer.js';
 import type { PaymentIntent as PaymentIntentRow } from '../generated/prisma/client.js';
-import type { ChargeResult } from './processor.js';
+import type { ChargeResult } from '../kernel/processor.js';
 import { finalResultOf, isOpen, toStored, type PayOrderResult, type StoredPayResult } from './attempts.js';
 import { attemptsOf, merchantName, readCheckoutSession, readIntent, readKey } from './intent-reads.js';
 

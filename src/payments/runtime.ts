@@ -3,11 +3,11 @@
 // crash tests' switch, and the start-up work — reconciling payments and refunds a previous process left
 // open, finishing idempotency keys still pending (settlePendingKeys), and the outbox worker.
 import type { Config } from '../config.js';
-import type { Db, Deps, TestHooks } from '../domain/context.js';
-import { systemClock } from '../domain/context.js';
+import type { Db, Deps, TestHooks } from '../kernel/context.js';
+import { systemClock } from '../kernel/context.js';
 import { reconcilePendingRefunds } from '../refunds/index.js';
-import { startOutboxWorker } from '../domain/receipts.js';
-import { smtpMailer } from '../domain/mailer.js';
+import { startOutboxWorker } from './receipts.js';
+import { smtpMailer } from '../kernel/mailer.js';
 import { settlePendingKeys } from '../kernel/pending-result.js';
 import { reconcilePendingPayments } from './reconcile.js';
 import { selectProcessor } from './index.js';

@@ -6,7 +6,7 @@
 // exactly one charge: replaying a key returns the first result and never charges twice, even when the
 // replay races the original (the unique key makes the second insert wait for the first, then find it).
 import type pg from 'pg';
-import type { Db } from '../domain/context.js';
+import type { Db } from '../kernel/context.js';
 import { readRows } from '../kernel/rows.js';
 import { sqlPool } from '../db/prisma.js';
 import { ulid } from '../ids.js';
@@ -19,7 +19,7 @@ import {
   type RefundRef,
   type RefundRequest,
   type RefundResult,
-} from './processor.js';
+} from '../kernel/processor.js';
 import type { Prisma } from '../generated/prisma/client.js';
 
 type Outcome =

@@ -12,7 +12,7 @@ import type {
   RefundRef,
   RefundRequest,
   RefundResult,
-} from './processor.js';
+} from '../kernel/processor.js';
 
 export interface StripeProcessorOptions {
   secretKey: string;

@@ -1,5 +1,5 @@
 // The event bus behind subscriptions. Activity entries are published after their transaction commits
-// (src/domain/mutation.ts), one topic per audit chain (merchant + mode), so a subscriber only ever
+// (by the Writer, src/kernel/writer.ts, once the call that wrote them committed), one topic per audit chain (merchant + mode), so a subscriber only ever
 // listens to its own merchant's topic. Revoked API keys are announced on a per-merchant topic so
 // that their live subscriptions end at once.
 //
@@ -16,25 +16,11 @@
 import { createRequire } from 'node:module';
 import type { createRedisEventTarget as CreateRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Redis as RedisClient } from 'ioredis';
-import type { ActivityRow } from '../domain/activity.js';
-import type { Json } from '../domain/json.js';
+import type { ActivityRow } from '../audit/activity.js';
+import type { Json } from '../kernel/json.js';
 
-export type ActivityListener = (row: ActivityRow) => void;
-export type RevocationListener = (apiKeyId: string) => void;
-
-export interface EventBus {
-  readonly kind: 'memory' | 'redis';
-  /**
-   * Publishes committed activity rows, in the order given (chain order). Returns once they are handed
-   * to the transport; delivery failures are logged, never thrown (the change is committed either way).
-   */
-  publishActivity(rows: readonly ActivityRow[]): Promise<void>;
-  /** Listens to one chain's activity. Resolves when the listener is live everywhere; call the result to stop. */
-  onActivity(merchantId: string, livemode: boolean, listener: ActivityListener): Promise<() => void>;
-  /** Listens to revocations of the merchant's API keys. */
-  onKeyRevoked(merchantId: string, listener: RevocationListener): Promise<() => void>;
-  close(): Promise<void>;
-}
+export type { ActivityListener, EventBus, RevocationListener } from '../kernel/events.js';
+import type { EventBus } from '../kernel/events.js';
 
 /** The JSON form of an activity row on the wire (dates as ISO strings, sequence as a string). */
 export interface ActivityWire {

@@ -2,8 +2,8 @@
 // feeding them from the event bus, and ending them when their key is revoked, when the client leaves,
 // or when the server shuts down.
 import { GraphQLError } from 'graphql';
-import type { ActivityRow } from '../domain/activity.js';
-import type { Principal } from '../domain/context.js';
+import type { ActivityRow } from '../audit/activity.js';
+import type { Principal } from '../kernel/context.js';
 import type { EventBus } from './bus.js';
 
 export interface SubscriptionLimits {

@@ -1,7 +1,7 @@
 // Orders as subscriptions see them. A status change fans out to every subscriber of the order, so the
 // order is read once per event and instance (not once per subscriber) and shared for a few seconds.
-import type { ActivityRow } from '../domain/activity.js';
-import type { Db } from '../domain/context.js';
+import type { ActivityRow } from '../audit/activity.js';
+import type { Db } from '../kernel/context.js';
 
 /** Whether the order exists for this merchant and mode (another merchant's order does not). */
 export async function orderExists(db: Db, chain: { merchantId: string; livemode: boolean }, orderId: string): Promise<boolean> {

@@ -8,8 +8,8 @@ import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
-import type { Deps } from '../domain/context.js';
-import { authenticate } from '../domain/auth.js';
+import type { Deps } from '../kernel/context.js';
+import { authenticate } from '../merchants/auth.js';
 import type { GraphQLContext } from '../graphql/context.js';
 
 /** What a graphql-ws operation brings into yoga's context function. */

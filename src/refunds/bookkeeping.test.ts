@@ -1,7 +1,7 @@
 // moveRefund as a pure function: what each move does to the reservation, the lines, the order's sums,
 // and the order's status through the lifecycle table (REFUND_SUCCEEDED, REFUND_REVERSED).
 import { describe, expect, it } from 'vitest';
-import type { LineRow, OrderRow } from '../domain/order-model.js';
+import type { LineRow, OrderRow } from '../orders/order-model.js';
 import { TransitionError } from '../kernel/transitions.js';
 import { bookOps, moveRefund, type Books } from './bookkeeping.js';
 import type { PaymentIntentRow, RefundWithLines } from './model.js';

@@ -12,7 +12,7 @@
 // - Units refunded for nothing (a §7 share of 0 or less) still make the order partially refunded.
 // - A write that moves refunds bumps the order's version once, and is guarded by the version it was
 //   planned on and by each intent's reservation as read.
-import { orderRefundableAmount, type LineRow, type OrderRow } from '../domain/order-model.js';
+import { orderRefundableAmount, type LineRow, type OrderRow } from '../orders/order-model.js';
 import { amountsSnapshot, orderGuard, orderUpdate } from '../orders/order-state.js';
 import { orderStatusAfter } from '../kernel/transitions.js';
 import type { Guard, Op } from '../kernel/writer.js';

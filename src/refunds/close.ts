@@ -2,10 +2,10 @@
 // changes afterwards, refunds included, so it is refused while a refund is still PENDING at the
 // processor. Written through editOrder (guarded by the order's version): reserving a refund bumps that
 // version, so a refund reserved after closeOrder read the order refuses its write, and it plans again.
-import type { Scope } from '../domain/context.js';
-import { Activities } from '../domain/activity.js';
-import { type Outcome, fail, ok, userError } from '../domain/errors.js';
-import { orderActions, type LineRow, type OrderRow } from '../domain/order-model.js';
+import type { Scope } from '../kernel/context.js';
+import { Activities } from '../audit/activity.js';
+import { type Outcome, fail, ok, userError } from '../kernel/errors.js';
+import { orderActions, type LineRow, type OrderRow } from '../orders/order-model.js';
 import { editOrder } from '../orders/edit.js';
 import type { WrittenOrder } from '../orders/order-state.js';
 import { readRows } from '../kernel/rows.js';

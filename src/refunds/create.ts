@@ -23,11 +23,11 @@
 // - A refund the processor refuses at once comes back with the refund (FAILED, failureReason) and the
 //   userError PAYMENT_FAILED, like a declined payment; its amount and units are refundable again.
 // - The refund that leaves nothing of the order's total takes all remaining tax (refund-plan.ts).
-import type { Scope } from '../domain/context.js';
-import { Activities, type ActivityEntry } from '../domain/activity.js';
-import { type UserError, fail, notFound, ok, userError } from '../domain/errors.js';
-import type { Json } from '../domain/json.js';
-import { orderNetAmounts, type LineRow, type OrderRow } from '../domain/order-model.js';
+import type { Scope } from '../kernel/context.js';
+import { Activities, type ActivityEntry } from '../audit/activity.js';
+import { type UserError, fail, notFound, ok, userError } from '../kernel/errors.js';
+import type { Json } from '../kernel/json.js';
+import { orderNetAmounts, type LineRow, type OrderRow } from '../orders/order-model.js';
 import { runWrite, type PlannedWrite } from '../kernel/write-path.js';
 import { awaitFinalResult, finishKey } from '../kernel/pending-result.js';
 import type { Op } from '../kernel/writer.js';

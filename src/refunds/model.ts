@@ -6,10 +6,10 @@
 // refunds, lines or reservations bumps that version), otherwise they are read again. The write's guard
 // on the order's version (and the intent's reservation) then refuses a plan made on a state that moved
 // on before the write, and the plan is made again.
-import type { Actor, Scope } from '../domain/context.js';
-import { type UserError, userError } from '../domain/errors.js';
-import type { Json } from '../domain/json.js';
-import { orderFacts, REFUNDABLE_STATUSES, type LineRow, type OrderRow } from '../domain/order-model.js';
+import type { Actor, Scope } from '../kernel/context.js';
+import { type UserError, userError } from '../kernel/errors.js';
+import type { Json } from '../kernel/json.js';
+import { orderFacts, REFUNDABLE_STATUSES, type LineRow, type OrderRow } from '../orders/order-model.js';
 import { readRows } from '../kernel/rows.js';
 import { sqlPool } from '../db/prisma.js';
 import { invalidTransitionMessage } from '../pricing/index.js';

@@ -1,6 +1,6 @@
 // The processor's side of a refund: the request (always the same for one refund, under its processor
 // idempotency key `flint_re_<id>`), sending it outside any write, and asking what became of it.
-import type { Deps } from '../domain/context.js';
+import type { Deps } from '../kernel/context.js';
 import { readRows } from '../kernel/rows.js';
 import { askOrResend } from '../kernel/ask-or-resend.js';
 import { sqlPool } from '../db/prisma.js';

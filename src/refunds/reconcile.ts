@@ -8,7 +8,7 @@
 // key (askOrResend: if it never saw it, the very same request is sent again under the same key, so
 // nothing is ever refunded twice), and the answer is recorded together with the createRefund call's
 // final result when its key is still pending.
-import type { Actor, Deps, Scope } from '../domain/context.js';
+import type { Actor, Deps, Scope } from '../kernel/context.js';
 import { readRows } from '../kernel/rows.js';
 import { finishKey, registerRecovery, type PendingKey } from '../kernel/pending-result.js';
 import { sqlPool } from '../db/prisma.js';

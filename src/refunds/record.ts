@@ -7,9 +7,9 @@
 // reservations): an answer recorded twice, or concurrently with another, moves the refund once — the
 // second plan sees the first one's outcome. `finish` stores a call's final result in the same write as
 // the outcome, so an idempotency key is never left pending once the outcome is known.
-import type { Actor, Deps } from '../domain/context.js';
-import type { LineRow, OrderRow } from '../domain/order-model.js';
-import { Activities, activityRows, type ActivityEntry } from '../domain/activity.js';
+import type { Actor, Deps } from '../kernel/context.js';
+import type { LineRow, OrderRow } from '../orders/order-model.js';
+import { Activities, activityRows, type ActivityEntry } from '../audit/activity.js';
 import { submitWrite } from '../kernel/write-path.js';
 import { refundStatusAfter } from '../kernel/transitions.js';
 import type { Guard, Op, Write } from '../kernel/writer.js';

@@ -28,7 +28,7 @@
 // equals the sum of the refunds' amounts.
 import { amountRefundTax, formatMoney, lineRefundShare, type LineRefundShare } from '../pricing/index.js';
 import { isCurrency } from '../pricing/currency.js';
-import { fail, ok, userError, type Outcome, type UserError } from '../domain/errors.js';
+import { fail, ok, userError, type Outcome, type UserError } from '../kernel/errors.js';
 
 export interface PlanLine {
   id: string;

@@ -4,7 +4,7 @@
 // change happens once whatever the order of delivery: the webhook handler adds its WebhookEvent row to
 // the write and submits it; a refused write means the refunds moved meanwhile — plan the event again.
 import type Stripe from 'stripe';
-import type { Actor, Deps } from '../domain/context.js';
+import type { Actor, Deps } from '../kernel/context.js';
 import { readRows } from '../kernel/rows.js';
 import type { Write } from '../kernel/writer.js';
 import { sqlPool } from '../db/prisma.js';

@@ -7,7 +7,7 @@ import { useTestApi } from '../support/api.js';
 import { testDatabaseUrl } from '../support/db.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
-import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/payments/processor.js';
+import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/kernel/processor.js';
 
 /** The sandbox, except that refund requests can be held at the door (a refund "in flight"). */
 class HoldingProcessor implements PaymentProcessor {

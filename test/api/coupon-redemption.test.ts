@@ -1,4 +1,4 @@
-// The redemption step (src/domain/coupons.ts redeemCoupons: planRedemptions, then the write's
+// The redemption step (src/coupons/coupons.ts redeemCoupons: planRedemptions, then the write's
 // couponUses, exactly what payOrder's reserving write carries), called directly: usage limits hold exactly under concurrency (30
 // orders at once, several rounds), coupons shared by many orders cannot deadlock, the re-checks at
 // payment time (deactivated, expired, limits, unknown customer), idempotence, tenancy, and that
@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
-import { systemClock, type Scope } from '../../src/domain/context.js';
-import { redeemCoupons, releaseCouponRedemptions } from '../../src/domain/coupons.js';
-import type { Outcome } from '../../src/domain/errors.js';
+import { systemClock, type Scope } from '../../src/kernel/context.js';
+import { redeemCoupons, releaseCouponRedemptions } from '../../src/coupons/apply.js';
+import type { Outcome } from '../../src/kernel/errors.js';
 
 const api = useTestApi();
 

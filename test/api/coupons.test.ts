@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
-import { systemClock, type Clock, type Scope } from '../../src/domain/context.js';
-import { redeemCoupons } from '../../src/domain/coupons.js';
+import { systemClock, type Clock, type Scope } from '../../src/kernel/context.js';
+import { redeemCoupons } from '../../src/coupons/apply.js';
 
 /** Real time unless a test pins it. */
 let pinnedNow: Date | null = null;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useMainProcesses, type MainProcess } from '../support/main-process.js';
 import { freshDatabase } from '../support/db.js';
 import { createPrisma } from '../../src/db/prisma.js';
-import type { Db } from '../../src/domain/context.js';
+import type { Db } from '../../src/kernel/context.js';
 
 const startMain = useMainProcesses();
 /** The load test is not about rate limits: one key sends far more than a minute's default quota. */

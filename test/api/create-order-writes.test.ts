@@ -9,7 +9,7 @@ import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
 import { sqlPool } from '../../src/db/prisma.js';
 import { newId } from '../../src/ids.js';
-import type { UnchainedActivityRow } from '../../src/domain/activity.js';
+import type { UnchainedActivityRow } from '../../src/audit/activity.js';
 
 const api = useTestApi();
 

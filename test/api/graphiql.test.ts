@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/server.js';
-import { systemClock } from '../../src/domain/context.js';
+import { systemClock } from '../../src/kernel/context.js';
 import { GRAPHIQL_KEY_PLACEHOLDER } from '../../src/http/graphiql.js';
 import { useTestApi } from '../support/api.js';
 

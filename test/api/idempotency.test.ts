@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
-import type { Clock } from '../../src/domain/context.js';
+import type { Clock } from '../../src/kernel/context.js';
 
 /** Real time plus an offset a test can move forward (keys are kept at least 24 hours). */
 let offsetMs = 0;

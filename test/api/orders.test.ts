@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
-import type { Clock } from '../../src/domain/context.js';
+import type { Clock } from '../../src/kernel/context.js';
 
 /** Real time unless a test pins it (createdAt filters need exact instants). */
 let pinnedNow: Date | null = null;

@@ -10,7 +10,7 @@ import { useMainProcesses } from '../support/main-process.js';
 import { testDatabaseUrl } from '../support/db.js';
 import { until } from '../support/until.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
-import type { ChargeRequest, ChargeResult, PaymentProcessor } from '../../src/payments/processor.js';
+import type { ChargeRequest, ChargeResult, PaymentProcessor } from '../../src/kernel/processor.js';
 import { createPrisma } from '../../src/db/prisma.js';
 
 

@@ -8,9 +8,9 @@ import { useTestApi } from '../support/api.js';
 import { testDatabaseUrl } from '../support/db.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
-import type { ChargeRequest, ChargeResult, PaymentProcessor } from '../../src/payments/processor.js';
+import type { ChargeRequest, ChargeResult, PaymentProcessor } from '../../src/kernel/processor.js';
 import { settlePendingKeys } from '../../src/kernel/pending-result.js';
-import { systemClock, type Deps } from '../../src/domain/context.js';
+import { systemClock, type Deps } from '../../src/kernel/context.js';
 // The payOrder recovery registers itself with settlePendingKeys when the module loads (as at start-up).
 import '../../src/payments/reconcile.js';
 

@@ -6,13 +6,13 @@ import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
-import { deliverOutbox } from '../../src/domain/receipts.js';
-import { smtpMailer } from '../../src/domain/mailer.js';
+import { deliverOutbox } from '../../src/payments/receipts.js';
+import { smtpMailer } from '../../src/kernel/mailer.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { testDatabaseUrl } from '../support/db.js';
 import { until } from '../support/until.js';
-import { systemClock, type Deps } from '../../src/domain/context.js';
-import type { Mailer } from '../../src/domain/mailer.js';
+import { systemClock, type Deps } from '../../src/kernel/context.js';
+import type { Mailer } from '../../src/kernel/mailer.js';
 
 interface Received {
   to: string[];

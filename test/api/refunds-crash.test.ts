@@ -12,8 +12,8 @@ import { freshDatabase, testDatabaseUrl } from '../support/db.js';
 import { until } from '../support/until.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
-import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/payments/processor.js';
-import type { Db } from '../../src/domain/context.js';
+import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/kernel/processor.js';
+import type { Db } from '../../src/kernel/context.js';
 
 
 /** A sandbox whose refund requests can be lost before they reach it. */

@@ -9,9 +9,9 @@ import { useTestApi } from '../support/api.js';
 import { testDatabaseUrl } from '../support/db.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
-import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/payments/processor.js';
+import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/kernel/processor.js';
 import { recoverCreateRefund } from '../../src/refunds/index.js';
-import { systemClock } from '../../src/domain/context.js';
+import { systemClock } from '../../src/kernel/context.js';
 
 /** The sandbox, with refunds that take a while (so a refund stays PENDING while other calls run). */
 class SlowRefunds implements PaymentProcessor {

@@ -13,7 +13,7 @@ import { testDatabaseUrl } from '../support/db.js';
 import { Collector, eventually, sseSubscribe, wsConnect, type WsConnection } from '../support/realtime.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { startServer, type AppServer } from '../../src/server.js';
-import { systemClock } from '../../src/domain/context.js';
+import { systemClock } from '../../src/kernel/context.js';
 
 const api = useTestApi();
 

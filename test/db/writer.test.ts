@@ -8,7 +8,7 @@ import { useTestApi } from '../support/api.js';
 import { sqlPool } from '../../src/db/prisma.js';
 import { Writer, type Write, type WriteOutcome } from '../../src/kernel/writer.js';
 import { newId } from '../../src/ids.js';
-import type { UnchainedActivityRow } from '../../src/domain/activity.js';
+import type { UnchainedActivityRow } from '../../src/audit/activity.js';
 
 const api = useTestApi();
 

@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPrisma } from '../../src/db/prisma.js';
-import { systemClock } from '../../src/domain/context.js';
+import { systemClock } from '../../src/kernel/context.js';
 import { createLogger, inJob, inRequest, routeConsole } from '../../src/ops/logger.js';
 import { startServer } from '../../src/server.js';
 import { useTestApi } from '../support/api.js';

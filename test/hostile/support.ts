@@ -1,6 +1,6 @@
 // Helpers of the hostile suites: raw GraphQL over HTTP (hostile documents cannot be typed documents) and
 // the number of rows a merchant owns, to show that refused requests wrote nothing.
-import type { Db } from '../../src/domain/context.js';
+import type { Db } from '../../src/kernel/context.js';
 import { sqlPool } from '../../src/db/prisma.js';
 
 const OWNED = ['Order', 'LineItem', 'Activity', 'Coupon', 'TaxRate', 'TaxRegistration', 'PaymentIntent', 'Refund', 'CheckoutSession', 'ApiKey', 'IdempotencyKey'];

@@ -2,8 +2,8 @@
 // prove that nothing was delivered (only those are retried: at most once per receipt).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildReceipt, certainlyUndelivered, outboxBackoffMs } from '../../src/domain/receipts.js';
-import type { LineRow, OrderRow } from '../../src/domain/order-model.js';
+import { buildReceipt, certainlyUndelivered, outboxBackoffMs } from '../../src/payments/receipts.js';
+import type { LineRow, OrderRow } from '../../src/orders/order-model.js';
 
 const at = new Date('2026-11-27T12:00:00.000Z');
 

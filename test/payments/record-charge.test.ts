@@ -5,11 +5,11 @@
 // would otherwise read, and nothing here needs a database.
 import { describe, expect, it } from 'vitest';
 import { planChargeRecord } from '../../src/payments/record-charge.js';
-import type { ChargeResult } from '../../src/payments/processor.js';
+import type { ChargeResult } from '../../src/kernel/processor.js';
 import { paymentStatusAfter, TransitionError } from '../../src/kernel/transitions.js';
 import { checkPaymentTransition, type PaymentIntentStatus } from '../../src/pricing/index.js';
-import type { Deps } from '../../src/domain/context.js';
-import type { LineRow, OrderRow } from '../../src/domain/order-model.js';
+import type { Deps } from '../../src/kernel/context.js';
+import type { LineRow, OrderRow } from '../../src/orders/order-model.js';
 import type { PaymentIntent as PaymentIntentRow } from '../../src/generated/prisma/client.js';
 
 const at = new Date('2026-12-04T12:00:00.000Z');

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPrisma } from '../../src/db/prisma.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
-import type { ChargeRequest, RefundRequest } from '../../src/payments/processor.js';
+import type { ChargeRequest, RefundRequest } from '../../src/kernel/processor.js';
 import { testDatabaseUrl } from '../support/db.js';
 import { ulid } from '../../src/ids.js';
 

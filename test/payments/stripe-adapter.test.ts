@@ -2,7 +2,7 @@
 // parameters, the Idempotency-Key header, the mapping of Stripe's answers, retries and refunds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StripeProcessor } from '../../src/payments/stripe.js';
-import type { ChargeRequest } from '../../src/payments/processor.js';
+import type { ChargeRequest } from '../../src/kernel/processor.js';
 import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
 
 let fake: FakeStripe;

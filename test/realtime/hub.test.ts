@@ -2,8 +2,8 @@
 // stream, a subscriber that falls too far behind is ended with SUBSCRIBER_TOO_SLOW rather than buffering
 // without bound, and closing the hub ends every stream and refuses new ones.
 import { describe, expect, it } from 'vitest';
-import type { ActivityRow } from '../../src/domain/activity.js';
-import type { Principal } from '../../src/domain/context.js';
+import type { ActivityRow } from '../../src/audit/activity.js';
+import type { Principal } from '../../src/kernel/context.js';
 import { createMemoryEventBus } from '../../src/realtime/bus.js';
 import { MAX_BUFFERED_EVENTS, SubscriptionHub } from '../../src/realtime/hub.js';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { createPrisma } from '../../src/db/prisma.js';
 import { startServer, type AppServer, type ServerOptions } from '../../src/server.js';
 import type { SubscriptionHub } from '../../src/realtime/hub.js';
-import { systemClock, type Clock, type Db, type Deps } from '../../src/domain/context.js';
+import { systemClock, type Clock, type Db, type Deps } from '../../src/kernel/context.js';
 import { testDatabaseUrl } from './db.js';
 import { graphql } from '../generated/index.js';
 

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll } from 'vitest';
 import { StripeProcessor } from '../../src/payments/stripe.js';
-import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/payments/processor.js';
+import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/kernel/processor.js';
 
 export interface RecordedRequest {
   method: string;

@@ -80,6 +80,6 @@ ALTER TABLE "CouponRedemption" ADD CONSTRAINT "CouponRedemption_couponId_fkey" F
 ALTER TABLE "CouponRedemption" ADD CONSTRAINT "CouponRedemption_orderId_fkey" FOREIGN KEY ("orderId") REFERENCES "Order"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
 
 -- Written by hand (Prisma's schema language has no CHECK constraints): a last line of defence for
--- the usage limit, which src/domain/coupons.ts redeemCoupons already enforces under row locks.
+-- the usage limit, which src/coupons/coupons.ts redeemCoupons already enforces under row locks.
 -- AddCheckConstraint
 ALTER TABLE "Coupon" ADD CONSTRAINT "Coupon_timesRedeemed_within_limit" CHECK ("timesRedeemed" >= 0 AND ("maxRedemptions" IS NULL OR "timesRedeemed" <= "maxRedemptions"));

@@ -1,4 +1,4 @@
--- Tamper-evident audit trail (src/domain/audit.ts): every "Activity" row joins a hash chain, one chain
+-- Tamper-evident audit trail (src/audit/chain.ts): every "Activity" row joins a hash chain, one chain
 -- per merchant and mode. hash = sha256(previousHash + canonical JSON of the entry); "AuditChainHead"
 -- holds each chain's last sequence and hash and is locked by every append, so the chain cannot fork.
 -- The append-only trigger of 20261127000100_activity_append_only stays in force.
@@ -19,8 +19,8 @@ CREATE TABLE "AuditChainHead" (
 );
 
 -- Backfill (hand-written): chain the entries recorded before this migration, oldest first (ids are
--- time-sortable ULIDs), exactly as src/domain/audit.ts chains new ones. "audit_canonical_json" writes
--- the canonical JSON of src/domain/json.ts (keys sorted, no whitespace) for the values Flint stores:
+-- time-sortable ULIDs), exactly as src/audit/chain.ts chains new ones. "audit_canonical_json" writes
+-- the canonical JSON of src/kernel/json.ts (keys sorted, no whitespace) for the values Flint stores:
 -- strings, integers, booleans, null, arrays and objects with ASCII keys. It is dropped afterwards:
 -- the application is the one implementation of the hash from then on.
 CREATE FUNCTION "audit_canonical_json"(value jsonb) RETURNS text

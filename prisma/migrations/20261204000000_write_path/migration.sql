@@ -19,7 +19,7 @@
 -- idempotency key. A write that fails any of them writes nothing and is answered with the reason; the
 -- others go on. Then the groups (ordered parents first by the caller) are applied for the writes that
 -- passed, and last the audit chain heads are locked (in merchant order, so two calls never deadlock on
--- them), the entries numbered and hashed exactly as src/domain/audit.ts entryHash does, and inserted.
+-- them), the entries numbered and hashed exactly as src/audit/chain.ts entryHash does, and inserted.
 -- No round trip to the application happens while anything is locked.
 --
 -- Result: [{ "ok": true, "entries": [{ sequence, hash, previousHash }] } | { "ok": false, "reason": r, "detail": d }]

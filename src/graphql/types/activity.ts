@@ -3,8 +3,8 @@ import { builder } from '../builder.js';
 import { Node } from './node.js';
 import { PageInfo } from './order.js';
 import { requireScope } from '../context.js';
-import type { ActivityRow } from '../../domain/activity.js';
-import { listActivity, verifyAuditTrail, type AuditVerification } from '../../domain/audit.js';
+import type { ActivityRow } from '../../audit/activity.js';
+import { listActivity, verifyAuditTrail, type AuditVerification } from '../../audit/chain.js';
 
 // --- Activity -------------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import type { Address as AddressShape } from '../../domain/validation.js';
+import type { Address as AddressShape } from '../../kernel/validation.js';
 
 export const Address = builder.objectRef<AddressShape>('Address').implement({
   description: 'A postal address. Its country and region decide which tax applies to an order.',

@@ -2,8 +2,8 @@ import { builder } from '../builder.js';
 import { Node } from './node.js';
 import { UserError, IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
 import { requireScope } from '../context.js';
-import { checkoutStatus, createCheckoutSession, type CheckoutSessionRow } from '../../domain/checkout.js';
-import type { UserError as UserErrorShape } from '../../domain/errors.js';
+import { checkoutStatus, createCheckoutSession, type CheckoutSessionRow } from '../../payments/checkout.js';
+import type { UserError as UserErrorShape } from '../../kernel/errors.js';
 import { publicUrlOf } from '../../payments/index.js';
 
 export const CheckoutSessionStatusEnum = builder.enumType('CheckoutSessionStatus', {

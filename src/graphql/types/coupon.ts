@@ -1,31 +1,17 @@
 // Coupons: the Coupon type and DiscountType enum, the coupon/coupons queries, and the createCoupon,
 // deactivateCoupon, applyCoupon and removeCoupon mutations. Resolvers parse, authorise, call the use
-// case (src/domain/coupons.ts) and map; the rules live there.
+// case (src/coupons/coupons.ts) and map; the rules live there.
 import { builder } from '../builder.js';
 import { Node } from './node.js';
 import { Money, MoneyInput, money } from './money.js';
 import { UserError, IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
-import { OrderPayload, toPayload } from './order.js';
+import { OrderPayload, toPayload } from './order-mutations.js';
+import { DiscountTypeEnum } from './discount.js';
 import { requireScope } from '../context.js';
-import {
-  applyCoupon,
-  createCoupon,
-  deactivateCoupon,
-  findCoupon,
-  listCoupons,
-  removeCoupon,
-  type CouponRow,
-  type CreateCouponInput as CreateCouponInputShape,
-} from '../../domain/coupons.js';
-import type { Outcome, UserError as UserErrorShape } from '../../domain/errors.js';
-
-export const DiscountTypeEnum = builder.enumType('DiscountType', {
-  description: 'How a coupon takes money off.',
-  values: {
-    PERCENTAGE: { value: 'PERCENTAGE', description: 'A percentage of the eligible amount (percentOff).' },
-    FIXED_AMOUNT: { value: 'FIXED_AMOUNT', description: 'A fixed amount (amountOffMoney), never more than the eligible amount.' },
-  } as const,
-});
+import { applyCoupon, removeCoupon } from '../../coupons/apply.js';
+import { createCoupon, deactivateCoupon, findCoupon, listCoupons, type CreateCouponInput as CreateCouponInputShape } from '../../coupons/admin.js';
+import { type CouponRow } from '../../coupons/rules.js';
+import type { Outcome, UserError as UserErrorShape } from '../../kernel/errors.js';
 
 export const Coupon = builder.prismaObject('Coupon', {
   interfaces: [Node],

@@ -3,7 +3,7 @@ import { builder } from '../builder.js';
 import { requireScope } from '../context.js';
 import { UserError } from './user-error.js';
 import { createDashboardLink, LINK_EXPIRY_SECONDS } from '../../dashboard/sessions.js';
-import type { UserError as UserErrorShape } from '../../domain/errors.js';
+import type { UserError as UserErrorShape } from '../../kernel/errors.js';
 
 const CreateDashboardLinkInput = builder.inputType('CreateDashboardLinkInput', {
   description: 'How long the one-time sign-in link stays usable.',

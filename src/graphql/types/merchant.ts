@@ -3,9 +3,9 @@ import { Node } from './node.js';
 import { Address, AddressInput, asAddress } from './address.js';
 import { UserError } from './user-error.js';
 import { requireScope, type GraphQLContext } from '../context.js';
-import { createApiKey, createMerchant, revokeApiKey } from '../../domain/merchants.js';
-import { addTaxRegistration, removeTaxRegistration, setTaxRate } from '../../domain/tax-settings.js';
-import type { UserError as UserErrorShape } from '../../domain/errors.js';
+import { createApiKey, createMerchant, revokeApiKey } from '../../merchants/merchants.js';
+import { addTaxRegistration, removeTaxRegistration, setTaxRate } from '../../merchants/tax-settings.js';
+import type { UserError as UserErrorShape } from '../../kernel/errors.js';
 import { IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
 
 export const ApiKey = builder.prismaObject('ApiKey', {

@@ -4,7 +4,7 @@ import { Money, money } from './money.js';
 import { UserError, IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
 import { requireScope } from '../context.js';
 import { rowsServe } from '../written-rows.js';
-import { refundableAmount } from '../../domain/payments.js';
+import { refundableAmount } from '../../payments/common.js';
 import { payOrder, type PayOrderResult } from '../../payments/pay-order.js';
 
 const STATUS_DESCRIPTIONS = {

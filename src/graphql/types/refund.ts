@@ -2,11 +2,12 @@ import { builder } from '../builder.js';
 import { Node } from './node.js';
 import { Money, MoneyInput, money } from './money.js';
 import { UserError, IDEMPOTENCY_KEY_DESCRIPTION } from './user-error.js';
-import { LineItem, NetAmounts, OrderPayload, OrderStatusEnum, toPayload } from './order.js';
+import { LineItem, NetAmounts, OrderStatusEnum } from './order.js';
+import { OrderPayload, toPayload } from './order-mutations.js';
 import { requireScope } from '../context.js';
 import { rowsServe } from '../written-rows.js';
 import { closeOrder, createRefund, previewRefund, type CreateRefundResult, type RefundPreviewResult, type RefundReason, type RefundStatus } from '../../refunds/index.js';
-import type { LineRow } from '../../domain/order-model.js';
+import type { LineRow } from '../../orders/order-model.js';
 import type { OrderStatus } from '../../pricing/index.js';
 
 // --- Enums ----------------------------------------------------------------------------------------

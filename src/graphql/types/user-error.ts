@@ -1,5 +1,5 @@
 import { builder } from '../builder.js';
-import { ERROR_CODES, type ErrorCode, type UserError as UserErrorShape } from '../../domain/errors.js';
+import { ERROR_CODES, type ErrorCode, type UserError as UserErrorShape } from '../../kernel/errors.js';
 
 const ERROR_CODE_DESCRIPTIONS: Record<ErrorCode, string> = {
   INVALID_INPUT: 'An input value is missing, malformed or out of range; `field` points at it. Fix the value and retry.',

@@ -35,7 +35,7 @@ export interface Deps {
   db: Db;
   clock: Clock;
   /** Card processor (payments): the sandbox unless STRIPE_SECRET_KEY selects Stripe. Unset: the sandbox. */
-  paymentProcessor?: import('../payments/processor.js').PaymentProcessor;
+  paymentProcessor?: import('./processor.js').PaymentProcessor;
   /** Receipt delivery (SMTP_URL); unset: receipts are written to the outbox and not sent. */
   mailer?: import('./mailer.js').Mailer;
   /** Base URL of this server as buyers reach it (hosted checkout, sandbox authentication pages); read when needed. */
@@ -43,7 +43,7 @@ export interface Deps {
   /** Stripe webhook signing secret (whsec_...); unset: POST /webhooks/stripe answers 404. */
   stripeWebhookSecret?: string;
   /** Live events for subscriptions (src/realtime/bus.ts): in memory, or Redis when REDIS_URL is set. startServer adds one if unset. */
-  events?: import('../realtime/bus.js').EventBus;
+  events?: import('./events.js').EventBus;
   /** Crash switches of the crash tests (set by src/payments/runtime.ts from src/config.ts); unset everywhere else. */
   testHooks?: TestHooks;
   /** First retry delay of the outbox (receipts) after a failed send, doubling per attempt (OUTBOX_BACKOFF_MS; default 1 s). */

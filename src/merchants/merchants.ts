@@ -1,10 +1,10 @@
 // Merchants and API keys. Signing up is public and returns a test key, shown once.
-import type { Deps, Scope } from './context.js';
-import { Activities, activityRows } from './activity.js';
-import { type Outcome, type UserError, fail, ok, userError, notFound } from './errors.js';
+import type { Deps, Scope } from '../kernel/context.js';
+import { Activities, activityRows } from '../audit/activity.js';
+import { type Outcome, type UserError, fail, ok, userError, notFound } from '../kernel/errors.js';
 import { generateSecret, hashSecret, KEY_PREFIX_LENGTH } from './auth.js';
 import { newId } from '../ids.js';
-import { checkEmail, checkString, normalizeAddress, type AddressInput } from './validation.js';
+import { checkEmail, checkString, normalizeAddress, type AddressInput } from '../kernel/validation.js';
 import { runWrite, submitWrite } from '../kernel/write-path.js';
 import { readRows } from '../kernel/rows.js';
 import { sqlPool } from '../db/prisma.js';

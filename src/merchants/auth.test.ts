@@ -1,4 +1,4 @@
-// The batching of API key lookups (src/domain/auth.ts KeyLookups), with a lookup function we control.
+// The batching of API key lookups (src/merchants/auth.ts KeyLookups), with a lookup function we control.
 import { describe, expect, it } from 'vitest';
 import { KeyLookups, type KeyRow } from './auth.js';
 

@@ -1,8 +1,8 @@
 // The audit trail: one typed constructor per event type, written by the same write as the change it
 // records (src/kernel/writer.ts). The table is append-only (a database trigger refuses UPDATE and DELETE).
-import type { Actor, Scope } from './context.js';
+import type { Actor, Scope } from '../kernel/context.js';
 import { newId } from '../ids.js';
-import { toJson, type Json } from './json.js';
+import { toJson, type Json } from '../kernel/json.js';
 
 export interface ActivityEntry {
   type: string;
@@ -88,27 +88,8 @@ export const Activities = {
   // --- end refunds
 } as const;
 
-/** An entry as built, before it takes its place in the audit chain. */
-export interface UnchainedActivityRow {
-  id: string;
-  merchantId: string;
-  livemode: boolean;
-  orderId: string | null;
-  type: string;
-  occurredAt: Date;
-  actorType: string;
-  actorId: string | null;
-  actorName: string | null;
-  delta: Json;
-  idempotencyKey: string | null;
-}
-
-/** A stored entry: its place in the merchant's audit chain and its hash (src/domain/audit.ts). */
-export interface ActivityRow extends UnchainedActivityRow {
-  sequence: bigint;
-  hash: string;
-  previousHash: string | null;
-}
+export type { ActivityRow, UnchainedActivityRow } from '../kernel/activity-row.js';
+import type { UnchainedActivityRow } from '../kernel/activity-row.js';
 
 export function activityRows(scope: Scope, actor: Actor, at: Date, idempotencyKey: string | null, entries: ActivityEntry[]): UnchainedActivityRow[] {
   return entries.map((e) => ({

@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HASHED_FIELDS, canonicalEntry, entryHash } from './audit.js';
-import type { Json } from './json.js';
+import { HASHED_FIELDS, canonicalEntry, entryHash } from './chain.js';
+import type { Json } from '../kernel/json.js';
 
 const json: fc.Arbitrary<Json> = fc.jsonValue({ maxDepth: 3 }) as fc.Arbitrary<Json>;
 

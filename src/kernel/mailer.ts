@@ -1,5 +1,5 @@
 // Sending email: the Mailer port (what the outbox worker needs) and its SMTP adapter (nodemailer).
-// A leaf, so the dependencies (src/domain/context.ts) can name it without importing the receipts.
+// A leaf, so the dependencies (src/kernel/context.ts) can name it without importing the receipts.
 // nodemailer (~13 MiB of RSS) is loaded only when an SMTP mailer is made (SMTP_URL; bench/MEMORY.md).
 import { createRequire } from 'node:module';
 import type Nodemailer from 'nodemailer';

@@ -2,10 +2,10 @@
 // lives 24 hours (clock from deps). Creating one is planned on the order as read and written in one
 // guarded write (src/kernel/write-path.ts); paying goes through payOrder like any other payment, and the
 // session becomes COMPLETE in the same write that records the successful payment.
-import type { Scope } from './context.js';
-import { Activities } from './activity.js';
-import { type Outcome, fail, notFound, ok, userError, type UserError } from './errors.js';
-import { orderActions, orderFacts } from './order-model.js';
+import type { Scope } from '../kernel/context.js';
+import { Activities } from '../audit/activity.js';
+import { type Outcome, fail, notFound, ok, userError, type UserError } from '../kernel/errors.js';
+import { orderActions, orderFacts } from '../orders/order-model.js';
 import { loadOrderState, orderGuard } from '../orders/order-state.js';
 import { runWrite } from '../kernel/write-path.js';
 import { invalidTransitionMessage } from '../pricing/index.js';

@@ -3,7 +3,7 @@
 //   hash = sha256_hex(previousHash + canonicalJson(entry))      (previousHash is '' for the first entry)
 //
 // where `entry` is every stored column of the row except hash/previousHash themselves (HASHED_FIELDS),
-// serialised by src/domain/json.ts canonicalJson (sorted keys, no whitespace, dates as ISO strings).
+// serialised by src/kernel/json.ts canonicalJson (sorted keys, no whitespace, dates as ISO strings).
 //
 // One chain per merchant AND mode (merchantId + livemode), like every other piece of data: test and
 // live activity are separate ledgers, a test key can verify (and learns about) test entries only, and
@@ -17,8 +17,8 @@
 // locked only while PostgreSQL runs that call and commits it, and a call serves many requests, so the
 // chain never serializes a merchant's writes in the request path; sequence order is commit order.
 import { createHash } from 'node:crypto';
-import type { Db, Tx } from './context.js';
-import { canonicalJson, type Json } from './json.js';
+import type { Db, Tx } from '../kernel/context.js';
+import { canonicalJson, type Json } from '../kernel/json.js';
 import type { ActivityRow } from './activity.js';
 
 /** The stored columns covered by the hash, in canonical (sorted) order. */

@@ -1,13 +1,13 @@
 // Where the merchant collects tax (registrations = nexus) and at which rates.
 // Rates are decimal strings, 0 <= rate < 1; "0" exempts a category in a jurisdiction.
-import type { Scope } from './context.js';
-import { Activities } from './activity.js';
-import { type Outcome, type UserError, fail, ok, userError } from './errors.js';
+import type { Scope } from '../kernel/context.js';
+import { Activities } from '../audit/activity.js';
+import { type Outcome, type UserError, fail, ok, userError } from '../kernel/errors.js';
 import { runWrite } from '../kernel/write-path.js';
 import { readRows } from '../kernel/rows.js';
 import { sqlPool } from '../db/prisma.js';
 import { newId } from '../ids.js';
-import { isJurisdictionCode } from './validation.js';
+import { isJurisdictionCode } from '../kernel/validation.js';
 import { isValidRate } from '../pricing/decimal.js';
 
 function jurisdictionError(value: string): UserError {

@@ -2,7 +2,7 @@
 // the processor's key memory, the system actor of reconciliation, the scope of a row's merchant, and
 // what can be refunded of a payment. Paying lives in src/payments/ (pay-order.ts, record-charge.ts,
 // reconcile.ts).
-import type { Actor, Deps, Scope } from './context.js';
+import type { Actor, Deps, Scope } from '../kernel/context.js';
 import type { PaymentIntent as PaymentIntentRow } from '../generated/prisma/client.js';
 
 export type { PaymentIntentRow };

@@ -2,7 +2,7 @@
 // Every request looks its key up in the database, so a revoked key stops working at once.
 import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type { Db, Principal } from './context.js';
+import type { Db, Principal } from '../kernel/context.js';
 import { sqlPool } from '../db/prisma.js';
 
 export interface KeyRow {

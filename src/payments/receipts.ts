@@ -12,9 +12,9 @@
 //     PENDING with exponential backoff; anything else ends it FAILED. A message whose worker died while
 //     SENDING stays SENDING: it may have gone out, and sending it again could duplicate it.
 // Without SMTP_URL (no mailer) the messages wait in the outbox, PENDING.
-import type { Deps, Scope } from './context.js';
-import type { LineRow, OrderRow } from './order-model.js';
-import { orderNetAmounts, storedTaxLines, takenDiscounts } from './order-model.js';
+import type { Deps, Scope } from '../kernel/context.js';
+import type { LineRow, OrderRow } from '../orders/order-model.js';
+import { orderNetAmounts, storedTaxLines, takenDiscounts } from '../orders/order-model.js';
 import { formatMoney } from '../pricing/index.js';
 import { newId } from '../ids.js';
 import type { PaymentIntent as PaymentIntentRow } from '../generated/prisma/client.js';

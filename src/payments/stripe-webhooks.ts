@@ -9,17 +9,17 @@
 // payment_failed after succeeded) cannot undo anything. Refund events are planned by the refunds
 // feature (planStripeRefundEvent) and their event row joins that write.
 import type Stripe from 'stripe';
-import type { Actor, Deps } from './context.js';
+import type { Actor, Deps } from '../kernel/context.js';
 import { kickOutbox } from './receipts.js';
-import { scopeFor } from './payments.js';
+import { scopeFor } from './common.js';
 import { planStripeRefundEvent, refreshRefund } from '../refunds/index.js';
 import { readRows } from '../kernel/rows.js';
 import { submitWrite } from '../kernel/write-path.js';
 import type { Op, Write } from '../kernel/writer.js';
 import { sqlPool } from '../db/prisma.js';
 import type { PaymentIntent as PaymentIntentRow } from '../generated/prisma/client.js';
-import { stripeIntentResult } from '../payments/index.js';
-import { planChargeRecord } from '../payments/record-charge.js';
+import { stripeIntentResult } from './index.js';
+import { planChargeRecord } from './record-charge.js';
 
 export type WebhookOutcome = 'applied' | 'unchanged' | 'recorded' | 'ignored' | 'duplicate';
 
