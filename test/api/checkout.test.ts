@@ -4,24 +4,12 @@
 // session shows its state; after 24 hours the session is EXPIRED and takes no payment. Screenshots are
 // written to artifacts/ (git-ignored).
 import { createServer, type Server } from 'node:http';
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
+import { ARTIFACTS, launchChromium } from '../support/browser.js';
 
-const ARTIFACTS = fileURLToPath(new URL('../../artifacts/', import.meta.url));
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let offsetMs = 0;
 const api = useTestApi({ clock: { now: () => new Date(Date.now() + offsetMs) } });
@@ -30,8 +18,7 @@ let shop: Server;
 let shopUrl = '';
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   // The merchant's shop, where successUrl and cancelUrl point.
   shop = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><h1 id="shop">Thanks for your order!</h1><p>${req.url}</p>`);

@@ -7,15 +7,14 @@ import { useTestApi } from '../support/api.js';
 import { testDatabaseUrl } from '../support/db.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
-import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/kernel/processor.js';
+import { DelegatingProcessor } from '../support/delegating-processor.js';
+import type { RefundRequest, RefundResult } from '../../src/kernel/processor.js';
 
 /** The sandbox, except that refund requests can be held at the door (a refund "in flight"). */
-class HoldingProcessor implements PaymentProcessor {
-  readonly name = 'SANDBOX' as const;
+class HoldingProcessor extends DelegatingProcessor {
   private gate: Promise<void> | null = null;
   private open: (() => void) | null = null;
   arrived = 0;
-  constructor(private readonly inner: SandboxProcessor) {}
   hold(): void {
     this.gate = new Promise((resolve) => (this.open = resolve));
   }
@@ -23,15 +22,11 @@ class HoldingProcessor implements PaymentProcessor {
     this.open?.();
     this.gate = null;
   }
-  async createRefund(request: RefundRequest): Promise<RefundResult> {
+  override async createRefund(request: RefundRequest): Promise<RefundResult> {
     this.arrived += 1;
     if (this.gate) await this.gate;
     return this.inner.createRefund(request);
   }
-  confirmPayment = (...a: Parameters<PaymentProcessor['confirmPayment']>) => this.inner.confirmPayment(...a);
-  retrievePayment = (...a: Parameters<PaymentProcessor['retrievePayment']>) => this.inner.retrievePayment(...a);
-  cancelPayment = (...a: Parameters<PaymentProcessor['cancelPayment']>) => this.inner.cancelPayment(...a);
-  retrieveRefund = (...a: Parameters<PaymentProcessor['retrieveRefund']>) => this.inner.retrieveRefund(...a);
 }
 
 const processor = new HoldingProcessor(new SandboxProcessor(createPrisma(testDatabaseUrl()), { publicUrl: () => 'http://127.0.0.1' }));

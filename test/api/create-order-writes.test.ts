@@ -7,9 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
-import { sqlPool } from '../../src/db/prisma.js';
 import { newId } from '../../src/ids.js';
-import type { UnchainedActivityRow } from '../../src/audit/activity.js';
 
 const api = useTestApi();
 

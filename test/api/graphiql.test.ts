@@ -2,33 +2,21 @@
 // internet: the editor renders (not "Loading..."), the Authorization header is prefilled with a
 // placeholder, the hint says where the key goes, and with a real key in the Headers tab a query runs.
 // The screenshot is written to artifacts/graphiql.png (git-ignored).
-import { mkdirSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { startServer } from '../../src/server.js';
 import { systemClock } from '../../src/kernel/context.js';
 import { GRAPHIQL_KEY_PLACEHOLDER } from '../../src/http/graphiql.js';
 import { useTestApi } from '../support/api.js';
-
-const ARTIFACTS = fileURLToPath(new URL('../../artifacts/', import.meta.url));
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+import { ARTIFACTS, useChromium } from '../support/browser.js';
 
 const api = useTestApi();
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-});
+const browserOf = useChromium();
 
 describe('GraphiQL', () => {
   it('renders offline with the Authorization placeholder and the hint; a real key runs a query', async () => {
     const { key } = await api.signup({ name: 'GraphiQL Coffee' });
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const context = await browserOf().newContext({ viewport: { width: 1400, height: 900 } });
     const blocked: string[] = [];
     const origin = new URL(api.url).origin;
     await context.route('**/*', (route) => {

@@ -2,7 +2,7 @@
 // (8.875 % allocated by largest remainder, half-even rounding, a zero-decimal currency).
 import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
-import { api, taxSettings, lines, createOrder, lineTaxes, lineTotals, money } from '../support/order-pricing.js';
+import { api, taxSettings, createOrder, lineTaxes, lineTotals, money } from '../support/order-pricing.js';
 
 const GetOrder = graphql(`
   query PricingGet($id: ID!) {

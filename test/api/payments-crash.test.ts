@@ -10,17 +10,16 @@ import { useMainProcesses } from '../support/main-process.js';
 import { testDatabaseUrl } from '../support/db.js';
 import { until } from '../support/until.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
-import type { ChargeRequest, ChargeResult, PaymentProcessor } from '../../src/kernel/processor.js';
+import type { ChargeRequest, ChargeResult } from '../../src/kernel/processor.js';
+import { DelegatingProcessor } from '../support/delegating-processor.js';
 import { createPrisma } from '../../src/db/prisma.js';
 
 
 /** A sandbox whose answers can get lost on the way back (the charge happened; we never hear of it). */
-class LossyProcessor implements PaymentProcessor {
-  readonly name = 'SANDBOX' as const;
+class LossyProcessor extends DelegatingProcessor {
   loseNextAnswer: 'after-charge' | 'before-charge' | null = null;
   confirmCalls = 0;
-  constructor(private readonly inner: SandboxProcessor) {}
-  async confirmPayment(request: ChargeRequest): Promise<ChargeResult> {
+  override async confirmPayment(request: ChargeRequest): Promise<ChargeResult> {
     this.confirmCalls += 1;
     const lose = this.loseNextAnswer;
     this.loseNextAnswer = null;
@@ -29,10 +28,6 @@ class LossyProcessor implements PaymentProcessor {
     if (lose === 'after-charge') throw new Error('simulated crash after the processor charged');
     return result;
   }
-  retrievePayment = (...args: Parameters<PaymentProcessor['retrievePayment']>) => this.inner.retrievePayment(...args);
-  cancelPayment = (...args: Parameters<PaymentProcessor['cancelPayment']>) => this.inner.cancelPayment(...args);
-  createRefund = (...args: Parameters<PaymentProcessor['createRefund']>) => this.inner.createRefund(...args);
-  retrieveRefund = (...args: Parameters<PaymentProcessor['retrieveRefund']>) => this.inner.retrieveRefund(...args);
 }
 
 const sandboxDb = createPrisma(testDatabaseUrl());

@@ -8,28 +8,23 @@ import { useTestApi } from '../support/api.js';
 import { testDatabaseUrl } from '../support/db.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
-import type { ChargeRequest, ChargeResult, PaymentProcessor } from '../../src/kernel/processor.js';
+import type { ChargeRequest, ChargeResult } from '../../src/kernel/processor.js';
 import { settlePendingKeys } from '../../src/kernel/pending-result.js';
 import { systemClock, type Deps } from '../../src/kernel/context.js';
 // The payOrder recovery registers itself with settlePendingKeys when the module loads (as at start-up).
+import { DelegatingProcessor } from '../support/delegating-processor.js';
 import '../../src/payments/reconcile.js';
 
 /** A sandbox whose next answer can be lost after it charged (the process "died" before recording it). */
-class LossyProcessor implements PaymentProcessor {
-  readonly name = 'SANDBOX' as const;
+class LossyProcessor extends DelegatingProcessor {
   loseNextAnswer = false;
-  constructor(private readonly inner: SandboxProcessor) {}
-  async confirmPayment(request: ChargeRequest): Promise<ChargeResult> {
+  override async confirmPayment(request: ChargeRequest): Promise<ChargeResult> {
     const lose = this.loseNextAnswer;
     this.loseNextAnswer = false;
     const result = await this.inner.confirmPayment(request);
     if (lose) throw new Error('simulated crash after the processor charged');
     return result;
   }
-  retrievePayment = (...args: Parameters<PaymentProcessor['retrievePayment']>) => this.inner.retrievePayment(...args);
-  cancelPayment = (...args: Parameters<PaymentProcessor['cancelPayment']>) => this.inner.cancelPayment(...args);
-  createRefund = (...args: Parameters<PaymentProcessor['createRefund']>) => this.inner.createRefund(...args);
-  retrieveRefund = (...args: Parameters<PaymentProcessor['retrieveRefund']>) => this.inner.retrieveRefund(...args);
 }
 
 const sandboxDb = createPrisma(testDatabaseUrl());

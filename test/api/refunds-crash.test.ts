@@ -12,17 +12,16 @@ import { freshDatabase, testDatabaseUrl } from '../support/db.js';
 import { until } from '../support/until.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
-import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/kernel/processor.js';
+import type { RefundRequest, RefundResult } from '../../src/kernel/processor.js';
+import { DelegatingProcessor } from '../support/delegating-processor.js';
 import type { Db } from '../../src/kernel/context.js';
 
 
 /** A sandbox whose refund requests can be lost before they reach it. */
-class LossyProcessor implements PaymentProcessor {
-  readonly name = 'SANDBOX' as const;
+class LossyProcessor extends DelegatingProcessor {
   loseNextRefundRequest = false;
   refundCalls = 0;
-  constructor(private readonly inner: SandboxProcessor) {}
-  async createRefund(request: RefundRequest): Promise<RefundResult> {
+  override async createRefund(request: RefundRequest): Promise<RefundResult> {
     this.refundCalls += 1;
     if (this.loseNextRefundRequest) {
       this.loseNextRefundRequest = false;
@@ -30,10 +29,6 @@ class LossyProcessor implements PaymentProcessor {
     }
     return this.inner.createRefund(request);
   }
-  confirmPayment = (...a: Parameters<PaymentProcessor['confirmPayment']>) => this.inner.confirmPayment(...a);
-  retrievePayment = (...a: Parameters<PaymentProcessor['retrievePayment']>) => this.inner.retrievePayment(...a);
-  cancelPayment = (...a: Parameters<PaymentProcessor['cancelPayment']>) => this.inner.cancelPayment(...a);
-  retrieveRefund = (...a: Parameters<PaymentProcessor['retrieveRefund']>) => this.inner.retrieveRefund(...a);
 }
 
 const lossy = new LossyProcessor(new SandboxProcessor(createPrisma(testDatabaseUrl()), { publicUrl: () => 'http://127.0.0.1' }));

@@ -9,23 +9,18 @@ import { useTestApi } from '../support/api.js';
 import { testDatabaseUrl } from '../support/db.js';
 import { createPrisma } from '../../src/db/prisma.js';
 import { SandboxProcessor } from '../../src/payments/sandbox.js';
-import type { PaymentProcessor, RefundRequest, RefundResult } from '../../src/kernel/processor.js';
+import type { RefundRequest, RefundResult } from '../../src/kernel/processor.js';
 import { recoverCreateRefund } from '../../src/refunds/index.js';
+import { DelegatingProcessor } from '../support/delegating-processor.js';
 import { systemClock } from '../../src/kernel/context.js';
 
 /** The sandbox, with refunds that take a while (so a refund stays PENDING while other calls run). */
-class SlowRefunds implements PaymentProcessor {
-  readonly name = 'SANDBOX' as const;
+class SlowRefunds extends DelegatingProcessor {
   delayMs = 0;
-  constructor(private readonly inner: SandboxProcessor) {}
-  async createRefund(request: RefundRequest): Promise<RefundResult> {
+  override async createRefund(request: RefundRequest): Promise<RefundResult> {
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     return this.inner.createRefund(request);
   }
-  confirmPayment = (...a: Parameters<PaymentProcessor['confirmPayment']>) => this.inner.confirmPayment(...a);
-  retrievePayment = (...a: Parameters<PaymentProcessor['retrievePayment']>) => this.inner.retrievePayment(...a);
-  cancelPayment = (...a: Parameters<PaymentProcessor['cancelPayment']>) => this.inner.cancelPayment(...a);
-  retrieveRefund = (...a: Parameters<PaymentProcessor['retrieveRefund']>) => this.inner.retrieveRefund(...a);
 }
 
 const processor = new SlowRefunds(new SandboxProcessor(createPrisma(testDatabaseUrl()), { publicUrl: () => 'http://127.0.0.1' }));

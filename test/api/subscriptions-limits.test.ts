@@ -8,7 +8,7 @@ import { Collector, eventually, sseSubscribe, wsConnect, type WsConnection } fro
 import { createPrisma } from '../../src/db/prisma.js';
 import { startServer } from '../../src/server.js';
 import { systemClock } from '../../src/kernel/context.js';
-import { ActivityRecorded, CreateApiKey, data, Signup } from '../support/subscriptions.js';
+import { ActivityRecorded, CreateApiKey, Signup } from '../support/subscriptions.js';
 
 // ---------------------------------------------------------------------------------------------
 // Servers of our own: small limits, and shutdown.

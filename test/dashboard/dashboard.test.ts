@@ -5,30 +5,16 @@
 // with the API's amounts; the chart shows the day's revenue and tax; sign-out ends the session. No
 // secret reaches the browser and the page runs under its CSP without a violation. Screenshots go to
 // artifacts/ (git-ignored).
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { graphql } from '../generated/index.js';
 import { useTestApi } from '../support/api.js';
+import { ARTIFACTS, useChromium } from '../support/browser.js';
 import { until } from '../support/until.js';
 import { formatMoney } from '../../src/pricing/index.js';
 import { createLink } from './support.js';
 
-const ARTIFACTS = fileURLToPath(new URL('../../artifacts/', import.meta.url));
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
 const api = useTestApi();
-let browser: Browser;
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browserOf = useChromium();
 
 const Setup = graphql(`
   mutation DashboardBrowserSetup {
@@ -91,7 +77,7 @@ describe('merchant dashboard', () => {
     const order = created.createOrder.order!;
     const usd = (amount: number) => formatMoney(BigInt(amount), 'USD');
 
-    const context = await browser.newContext();
+    const context = await browserOf().newContext();
     const page = await context.newPage();
     const problems: string[] = [];
     page.on('console', (m) => {
@@ -205,7 +191,7 @@ describe('merchant dashboard', () => {
   it('tells the merchant to make a new link when the link was already used', async () => {
     const { key } = await api.signup();
     const link = await createLink(api, key);
-    const context = await browser.newContext();
+    const context = await browserOf().newContext();
     const page = await context.newPage();
     try {
       await page.goto(link.url);
